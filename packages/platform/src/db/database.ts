@@ -1,0 +1,126 @@
+import { mkdir } from 'node:fs/promises'
+import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+
+/**
+ * SqlSession runs plain SQL inside one transaction: migrations and scripts that Kysely's
+ * builder does not express (several statements at once, advisory locks).
+ */
+export interface SqlSession {
+  exec(script: string): Promise<void>
+  query<Row>(text: string, params?: unknown[]): Promise<Row[]>
+}
+
+/**
+ * Database is a service's own database: a typed Kysely instance over node-postgres when a URL
+ * is given, or over an embedded PGlite otherwise. Both run the same SQL.
+ */
+export interface Database<DB> {
+  db: Kysely<DB>
+  kind: 'postgres' | 'pglite'
+  /** inTransaction runs plain SQL in one transaction on one connection. */
+  inTransaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** url is a postgres:// URL; without it PGlite keeps the data in `dataDir`. */
+  url?: string | undefined
+  /** dataDir is PGlite's folder, or `memory://` for a throwaway in-memory database. */
+  dataDir: string
+  poolSize?: number
+  applicationName?: string
+}
+
+const INT8_OID = 20
+
+// Counts and amounts are well inside Number's safe range; reading int8 as a number keeps
+// repositories free of string-to-number conversions.
+const parseInt8 = (value: string) => Number(value)
+
+function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  return oid === INT8_OID
+    ? parseInt8
+    : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)
+}
+
+export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  return options.url ? openPostgres<DB>(options.url, options) : openPGlite<DB>(options.dataDir)
+}
+
+function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: options.applicationName,
+    types: { getTypeParser: getTypeParser as typeof pg.types.getTypeParser },
+  })
+  // An idle client that loses its connection emits here; the pool replaces it on next use.
+  pool.on('error', () => undefined)
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new CamelCasePlugin()],
+  })
+  return {
+    db,
+    kind: 'postgres',
+    async inTransaction(work) {
+      const client = await pool.connect()
+      try {
+        await client.query('begin')
+        const result = await work({
+          exec: async (script) => {
+            await client.query(script)
+          },
+          query: async <Row>(text: string, params?: unknown[]) =>
+            (await client.query(text, params)).rows as Row[],
+        })
+        await client.query('commit')
+        return result
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined)
+        throw error
+      } finally {
+        client.release()
+      }
+    },
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}
+
+async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
+  const inMemory = dataDir.startsWith('memory://')
+  if (!inMemory) await mkdir(dataDir, { recursive: true })
+  const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
+    parsers: { [INT8_OID]: parseInt8 },
+  })
+  const db = new Kysely<DB>({
+    dialect: new PGliteDialect({ pglite }),
+    plugins: [new CamelCasePlugin()],
+  })
+  return {
+    db,
+    kind: 'pglite',
+    inTransaction: (work) =>
+      pglite.transaction((tx) =>
+        work({
+          exec: async (script) => {
+            await tx.exec(script)
+          },
+          query: async <Row>(text: string, params?: unknown[]) =>
+            (await tx.query<Row>(text, params)).rows,
+        }),
+      ),
+    async ping() {
+      await sql`select 1`.execute(db)
+    },
+    close: () => db.destroy(),
+  }
+}

@@ -1,0 +1,22 @@
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+
+/**
+ * createMetrics gives a service its own Prometheus registry, so that services sharing one
+ * process (the embedded mode) keep their figures apart, with process metrics and the HTTP
+ * request histogram every service exposes on /metrics.
+ */
+export function createMetrics(service: string) {
+  const registry = new Registry()
+  registry.setDefaultLabels({ service })
+  collectDefaultMetrics({ register: registry })
+  const httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  })
+  return { registry, httpRequestDuration }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
