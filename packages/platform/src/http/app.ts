@@ -123,6 +123,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   )
 
   await app.register(swagger, {
+    // Shared schemas are named by their $id in the document (`Problem`), not `def-0`.
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

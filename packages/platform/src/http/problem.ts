@@ -69,6 +69,17 @@ export function problem(
   }
 }
 
+/**
+ * problemResponseSchema documents an error status of a route: a problem body under its own
+ * media type, for `schema.response`, e.g. `{ 404: problemResponseSchema('No such product.') }`.
+ */
+export function problemResponseSchema(description: string) {
+  return {
+    description,
+    content: { 'application/problem+json': { schema: Type.Ref('Problem') } },
+  }
+}
+
 export interface ProblemResponse {
   problem: Problem
   headers: Record<string, string>
@@ -85,12 +96,16 @@ export function problemFromError(error: unknown): ProblemResponse {
   if (isAppError(error)) {
     const { status } = problemByKind[error.kind]
     const headers: Record<string, string> = {}
+    // RFC 9110 wants a challenge on every 401; every credential this shop takes is a bearer token.
+    if (error.kind === 'unauthorized') headers['www-authenticate'] = 'Bearer'
     if (error.details.retryAfterSeconds !== undefined) {
       headers['retry-after'] = String(Math.max(1, Math.ceil(error.details.retryAfterSeconds)))
     }
     const extra: Record<string, unknown> = { ...error.details.extensions }
     if (error.details.errors) extra.errors = error.details.errors
-    return { problem: problem(status, error.message, extra), headers, expected: true }
+    // An `unavailable` dependency is not the caller's doing: it is logged like any other 5xx.
+    const expected = error.kind !== 'unavailable'
+    return { problem: problem(status, error.message, extra), headers, expected }
   }
   const fastifyError = error as Partial<FastifyError>
   if (fastifyError.validation) {
