@@ -16,8 +16,8 @@ const MIGRATION_FILE = /^\d{4}[-_][\w-]+\.sql$/
  * transaction under an advisory lock: re-running is a no-op, and replicas that start at once
  * wait for each other instead of applying twice. Returns the versions it applied.
  */
-export async function migrate(
-  database: Database<unknown>,
+export async function migrate<DB>(
+  database: Database<DB>,
   sources: MigrationSource[],
 ): Promise<string[]> {
   const pending: { version: string; path: string }[] = []
