@@ -21,6 +21,16 @@ export interface Database<DB> {
   kind: 'postgres' | 'pglite'
   /** inTransaction runs plain SQL in one transaction on one connection. */
   inTransaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>
+  /**
+   * listen calls `onNotify` for every NOTIFY on `channel` until the returned stop is called. On
+   * Postgres it keeps its own connection and reconnects when it drops, calling `onNotify` once
+   * after reconnecting since notifications sent meanwhile are lost; `onError` hears why.
+   */
+  listen(
+    channel: string,
+    onNotify: () => void,
+    onError?: (error: unknown) => void,
+  ): Promise<() => Promise<void>>
   ping(): Promise<void>
   close(): Promise<void>
 }
@@ -88,10 +98,69 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
         client.release()
       }
     },
+    listen: (channel, onNotify, onError) =>
+      listenOnPostgres(url, options, channel, onNotify, onError),
     async ping() {
       await sql`select 1`.execute(db)
     },
     close: () => db.destroy(),
+  }
+}
+
+const LISTEN_RETRY_MS = 1_000
+
+async function listenOnPostgres(
+  url: string,
+  options: DatabaseOptions,
+  channel: string,
+  onNotify: () => void,
+  onError: (error: unknown) => void = () => undefined,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined
+  let retry: NodeJS.Timeout | undefined
+  let stopped = false
+  const connectListener = async (reconnecting: boolean) => {
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: options.applicationName,
+      connectionTimeoutMillis: 5_000,
+    })
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify()
+    })
+    next.on('error', (error) => {
+      onError(error)
+      void next.end().catch(() => undefined)
+    })
+    next.on('end', () => {
+      if (client === next) scheduleRetry()
+    })
+    try {
+      await next.connect()
+      await next.query(`listen ${next.escapeIdentifier(channel)}`)
+    } catch (error) {
+      onError(error)
+      await next.end().catch(() => undefined)
+      scheduleRetry()
+      return
+    }
+    if (stopped) return void (await next.end().catch(() => undefined))
+    client = next
+    if (reconnecting) onNotify()
+  }
+  const scheduleRetry = () => {
+    client = undefined
+    if (stopped || retry) return
+    retry = setTimeout(() => {
+      retry = undefined
+      void connectListener(true)
+    }, LISTEN_RETRY_MS)
+  }
+  await connectListener(false)
+  return async () => {
+    stopped = true
+    clearTimeout(retry)
+    await client?.end().catch(() => undefined)
   }
 }
 
@@ -118,9 +187,18 @@ async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
             (await tx.query<Row>(text, params)).rows,
         }),
       ),
+    listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
     async ping() {
       await sql`select 1`.execute(db)
     },
     close: () => db.destroy(),
   }
+}
+
+/**
+ * serviceDataDir is where a service keeps its embedded database: `<DATA_DIR>/<service>/pg`, or
+ * a fresh in-memory one when DATA_DIR is `memory://` (tests).
+ */
+export function serviceDataDir(dataDir: string, service: string): string {
+  return dataDir.startsWith('memory://') ? dataDir : `${dataDir}/${service}/pg`
 }

@@ -1,0 +1,41 @@
+import { ConfigError } from './config.ts'
+import { createLogger, type Logger } from './logger.ts'
+import { closeOnSignals } from './shutdown.ts'
+
+interface ProcessSettings {
+  LOG_LEVEL: string
+  HOST: string
+  PORT: number
+  SHUTDOWN_TIMEOUT_MS: number
+}
+
+/**
+ * runServiceProcess is a service's `main`: parse its settings (exit 1 listing every problem),
+ * start it, and close it cleanly on SIGTERM or SIGINT (exit 0).
+ */
+export async function runServiceProcess<Config extends ProcessSettings>(
+  service: string,
+  loadConfig: () => Config,
+  start: (config: Config, deps: { logger: Logger }) => Promise<{ close: () => Promise<void> }>,
+): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    createLogger({ service, level: 'info' }).fatal(
+      { problems: error.problems },
+      'invalid configuration',
+    )
+    process.exit(1)
+  }
+  const logger = createLogger({ service, level: config.LOG_LEVEL })
+  try {
+    const running = await start(config, { logger })
+    closeOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, running.close)
+    logger.info({ host: config.HOST, port: config.PORT }, `${service} service listening`)
+  } catch (error) {
+    logger.fatal({ err: error }, `${service} service failed to start`)
+    process.exit(1)
+  }
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import { conflict, notFound } from '@microshop/platform/errors'
+import { insertProduct, lockProduct, saveProduct, skuTaken } from '../db/product-repository.ts'
+import type { CatalogTables } from '../db/tables.ts'
+import { productFromRow, type Money, type Product } from './product.ts'
+
+export interface NewProduct {
+  sku: string
+  name: string
+  description?: string | undefined
+  price: Money
+  /** stock is the quantity on hand. */
+  stock: number
+}
+
+export type ProductChanges = Partial<NewProduct>
+
+/** createProduct adds a product; a sku already in use (in any letter case) is a conflict. */
+export async function createProduct(
+  db: Kysely<CatalogTables>,
+  input: NewProduct,
+): Promise<Product> {
+  const row = await insertProduct(db, {
+    id: randomUUID(),
+    sku: input.sku,
+    name: input.name,
+    description: input.description ?? '',
+    priceAmount: input.price.amount,
+    currency: input.price.currency,
+    stockOnHand: input.stock,
+  })
+  if (!row) throw conflict(`A product with sku ${input.sku} already exists.`)
+  return productFromRow(row)
+}
+
+/**
+ * updateProduct changes any of a product's fields. Stock on hand cannot drop below what is
+ * reserved for pending orders: that would sell what was promised to someone else.
+ */
+export async function updateProduct(
+  db: Kysely<CatalogTables>,
+  id: string,
+  changes: ProductChanges,
+): Promise<Product> {
+  return db.transaction().execute(async (trx) => {
+    const current = await lockProduct(trx, id)
+    if (!current) throw notFound(`No product with id ${id}.`)
+    if (changes.sku !== undefined && (await skuTaken(trx, changes.sku, id))) {
+      throw conflict(`A product with sku ${changes.sku} already exists.`)
+    }
+    if (changes.stock !== undefined && changes.stock < current.stockReserved) {
+      throw conflict(
+        `Stock cannot go below the ${current.stockReserved} units reserved for pending orders.`,
+      )
+    }
+    const row = await saveProduct(trx, id, {
+      sku: changes.sku,
+      name: changes.name,
+      description: changes.description,
+      priceAmount: changes.price?.amount,
+      currency: changes.price?.currency,
+      stockOnHand: changes.stock,
+    })
+    return productFromRow(row)
+  })
+}
