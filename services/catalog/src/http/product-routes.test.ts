@@ -53,7 +53,7 @@ describe.each(databaseKinds)('catalog products API on %s', (kind) => {
     await testDb.drop()
   })
 
-  const addProduct = (body: unknown, authorization = admin) =>
+  const addProduct = (body: Record<string, unknown>, authorization = admin) =>
     catalog.app.inject({
       method: 'POST',
       url: '/products',
