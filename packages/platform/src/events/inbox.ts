@@ -1,0 +1,50 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { CloudEvent } from '@microshop/contracts/envelope'
+import type { Database } from '../db/database.ts'
+
+/**
+ * handleOnce records, inside the caller's transaction, that `consumer` handled `eventId`; it
+ * returns false when it already had, and the caller then changes nothing. A second delivery
+ * racing the first waits on the first's uncommitted row, then sees it.
+ */
+export async function handleOnce<DB>(
+  trx: Kysely<DB>,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
+  const { rows } = await sql`
+    insert into inbox (consumer, event_id) values (${consumer}, ${eventId})
+    on conflict do nothing
+    returning event_id`.execute(trx)
+  return rows.length > 0
+}
+
+/**
+ * consumeOnce runs `work` in one transaction with the inbox record, so an event's effect and the
+ * fact that it was handled commit together: a redelivered event returns false and changes
+ * nothing. If `work` throws, neither is kept and the event can be retried.
+ */
+export async function consumeOnce<DB>(
+  database: Database<DB>,
+  consumer: string,
+  event: Pick<CloudEvent, 'id'>,
+  work: (trx: Transaction<DB>) => Promise<void>,
+): Promise<boolean> {
+  return database.db.transaction().execute(async (trx) => {
+    if (!(await handleOnce(trx, consumer, event.id))) return false
+    await work(trx)
+    return true
+  })
+}
+
+/**
+ * pruneInbox forgets events handled longer ago than `olderThanMs`; keep that above the
+ * stream's max age (seven days by default), after which no redelivery can come.
+ */
+export async function pruneInbox<DB>(database: Database<DB>, olderThanMs: number): Promise<number> {
+  const result = await sql`
+    delete from inbox where handled_at < now() - ${olderThanMs} * interval '1 millisecond'`.execute(
+    database.db,
+  )
+  return Number(result.numAffectedRows ?? 0)
+}
