@@ -47,6 +47,8 @@ export interface OutboxRelayOptions<DB> {
 export interface OutboxRelay {
   /** wake has the relay look for events now (a NOTIFY does the same). */
   wake(): void
+  /** leading is true while this replica holds the lease and publishes. */
+  readonly leading: boolean
   stop(): Promise<void>
 }
 
@@ -103,6 +105,10 @@ class OutboxRelayLoop<DB> implements OutboxRelay {
     )
     this.registerLagGauge()
     this.loop = this.run()
+  }
+
+  get leading(): boolean {
+    return !this.stopped && Date.now() < this.leaseValidUntil
   }
 
   wake() {
