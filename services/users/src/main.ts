@@ -20,7 +20,6 @@ const logger = createLogger({ service: 'users', level: config.LOG_LEVEL })
 try {
   const service = await startUsersService(config, { logger })
   closeOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, service.close)
-  logger.info({ host: config.HOST, port: config.PORT }, 'users service listening')
 } catch (error) {
   logger.fatal({ err: error }, 'users service failed to start')
   process.exit(1)

@@ -59,9 +59,11 @@ export async function startUsersService(
   })
   let app: HttpApp | undefined
   let pruning: NodeJS.Timeout | undefined
+  let pruningRun: Promise<void> = Promise.resolve()
   const close = async () => {
     clearInterval(pruning)
     await app?.close()
+    await pruningRun
     await database.close()
   }
   try {
@@ -97,7 +99,7 @@ export async function startUsersService(
     registerUserRoutes(app, accounts, createBearerAuth(verifier))
 
     pruning = setInterval(() => {
-      forgetStaleRecords(accounts).then(
+      pruningRun = forgetStaleRecords(accounts).then(
         (forgotten) => logger.debug(forgotten, 'stale sessions and throttles pruned'),
         (error: unknown) => logger.warn({ err: error }, 'pruning stale records failed'),
       )

@@ -16,9 +16,12 @@ import { createAccounts } from '../service.ts'
 import { loadSigningKeys } from '../signing-keys.ts'
 import type { Accounts } from './accounts.ts'
 import { ensureAdmin } from './ensure-admin.ts'
+import { forgetStaleRecords } from './forget-stale-records.ts'
 import { getUser } from './get-user.ts'
 import { logIn } from './log-in.ts'
+import { FORGET_AFTER_MS } from './login-throttle.ts'
 import { registerUser } from './register-user.ts'
+import { hashRefreshToken } from './tokens.ts'
 
 const migrations = fileURLToPath(new URL('../../migrations', import.meta.url))
 const password = 'correct horse battery'
@@ -130,6 +133,23 @@ describe.each(databaseKinds)('account use cases on %s', (kind) => {
         ensureAdmin(accounts, { email, password }),
       ])
       expect(a.id).toBe(b.id)
+    })
+  })
+
+  describe('forgetStaleRecords', () => {
+    it('when sessions expired and throttles went quiet for a day, then they are deleted', async () => {
+      const email = newEmail()
+      await registerUser(accounts, { email, password, name: 'Ann' })
+      const { refreshToken } = await logIn(accounts, { email, password })
+      await logIn(accounts, { email: newEmail(), password }).catch(() => undefined)
+
+      const muchLater = new Date(Date.now() + FORGET_AFTER_MS + 31 * 24 * 3600 * 1000)
+      const forgotten = await forgetStaleRecords({ ...accounts, now: () => muchLater })
+      expect(forgotten.sessions).toBeGreaterThanOrEqual(1)
+      expect(forgotten.loginThrottles).toBeGreaterThanOrEqual(1)
+      expect(await accounts.sessions.findRefreshToken(hashRefreshToken(refreshToken))).toBe(
+        undefined,
+      )
     })
   })
 })
