@@ -1,4 +1,5 @@
 import Type from 'typebox'
+import { roles } from '@microshop/platform/auth/access-token-verifier'
 import {
   EMAIL_MAX_LENGTH,
   NAME_MAX_LENGTH,
@@ -13,7 +14,7 @@ export const UserSchema = Type.Object(
     id: Type.String({ format: 'uuid' }),
     email: Type.String({ format: 'email' }),
     name: Type.String(),
-    role: Type.Union([Type.Literal('customer'), Type.Literal('admin')]),
+    role: Type.Enum([...roles]),
     createdAt: Type.String({ format: 'date-time' }),
   },
   { description: 'An account.' },
