@@ -1,9 +1,8 @@
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
 import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
 import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
-import { openDatabase } from '@microshop/platform/db/database'
+import { openDatabase, serviceDataDir } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
 import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
 import { registerHealthRoutes } from '@microshop/platform/http/health'
@@ -51,9 +50,7 @@ export async function startUsersService(
   const signingKeys = await loadSigningKeys(config)
   const database = await openDatabase<UsersDatabase>({
     url: config.DATABASE_URL,
-    dataDir: config.DATA_DIR.startsWith('memory://')
-      ? config.DATA_DIR
-      : join(config.DATA_DIR, 'users', 'pg'),
+    dataDir: serviceDataDir(config.DATA_DIR, 'users'),
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'users',
   })
