@@ -93,11 +93,8 @@ export async function handleDelivery(
   const eventType = subscription.event.type
   const labels = { type: eventType, consumer }
   const problem = invalidEvent(subscription, received)
-  const trace = continueTrace(
-    typeof (received.value as CloudEvent | undefined)?.traceparent === 'string'
-      ? (received.value as CloudEvent).traceparent
-      : undefined,
-  )
+  const traceparent = (received.value as Partial<CloudEvent> | null | undefined)?.traceparent
+  const trace = continueTrace(typeof traceparent === 'string' ? traceparent : undefined)
   const logger = context.logger.child({
     eventId: received.id,
     eventType,

@@ -11,6 +11,7 @@ import {
   type ResolvedSubscription,
 } from './handle-delivery.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
+import { traceIdOf } from './new-event.ts'
 
 export interface InProcessBrokerOptions {
   /** duplicateWindowMs is how long a published event id is remembered to drop a republish (JetStream: duplicate_window). */
@@ -247,9 +248,4 @@ export class InProcessEventBus implements EventBus {
     for (const { group, member } of this.joined) group.leave(member)
     await Promise.all(this.joined.map(({ member }) => member.work.whenIdle()))
   }
-}
-
-/** traceIdOf reads the trace id from an event's traceparent, for log lines. */
-export function traceIdOf(event: CloudEvent): string | undefined {
-  return event.traceparent?.split('-')[1]
 }

@@ -42,8 +42,8 @@ import {
   type DeliveryContext,
   type ResolvedSubscription,
 } from './handle-delivery.ts'
-import { traceIdOf } from './in-process-event-bus.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
+import { traceIdOf } from './new-event.ts'
 
 /** StreamLimits bound each producer's stream: JetStream keeps events until the first limit is hit. */
 export interface StreamLimits {
@@ -380,14 +380,18 @@ export class NatsEventBus implements EventBus {
     })
   }
 
-  // watchConsumer recreates a consumer someone deleted, instead of pulling from nothing forever.
+  // watchConsumer recreates a consumer someone deleted and starts consuming it again at once:
+  // left alone, the iterator would stall until two heartbeats are missed (30 s).
   private async watchConsumer(running: RunningSubscription, messages: ConsumerMessages) {
     for await (const status of messages.status()) {
       if (status.type === 'consumer_deleted' || status.type === 'consumer_not_found') {
         this.logger.warn({ consumer: running.consumer, status: status.type }, 'consumer missing')
-        await this.ensureConsumer(running).catch((error: unknown) =>
-          this.logger.warn({ err: error, consumer: running.consumer }, 'could not recreate'),
-        )
+        try {
+          await this.ensureConsumer(running)
+          void messages.close()
+        } catch (error) {
+          this.logger.warn({ err: error, consumer: running.consumer }, 'could not recreate it')
+        }
       } else if (status.type === 'heartbeats_missed') {
         this.logger.warn({ consumer: running.consumer, count: status.count }, 'heartbeats missed')
       }

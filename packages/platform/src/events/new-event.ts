@@ -40,3 +40,8 @@ export function newEvent<Payload extends TSchema>(
     data,
   }
 }
+
+/** traceIdOf reads the trace id from an event's traceparent, for log lines. */
+export function traceIdOf(event: CloudEvent): string | undefined {
+  return event.traceparent?.split('-')[1]
+}
