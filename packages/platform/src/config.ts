@@ -58,6 +58,8 @@ export function serviceEnv(defaultPort: number) {
     DATA_DIR: Type.String({ default: '.data' }),
     /** NATS_URL selects NATS JetStream; without it only the all-in-one process (in-process bus) runs. */
     NATS_URL: Type.Optional(Type.String({ minLength: 1 })),
+    /** NATS_NAMESPACE prefixes streams and subjects so that several shops (or test runs) share a server. */
+    NATS_NAMESPACE: Type.String({ default: '', pattern: '^[a-z0-9_-]*$' }),
     SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100 }),
   } satisfies TProperties
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type QueryExecutorProvider, type Transaction } from 'kysely'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Database } from '../db/database.ts'
 
@@ -7,8 +7,8 @@ import type { Database } from '../db/database.ts'
  * returns false when it already had, and the caller then changes nothing. A second delivery
  * racing the first waits on the first's uncommitted row, then sees it.
  */
-export async function handleOnce<DB>(
-  trx: Kysely<DB>,
+export async function handleOnce(
+  trx: QueryExecutorProvider,
   consumer: string,
   eventId: string,
 ): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { sql, type Kysely } from 'kysely'
+import { sql, type QueryExecutorProvider } from 'kysely'
 import { Gauge } from 'prom-client'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Database } from '../db/database.ts'
@@ -14,7 +14,12 @@ import type { EventBus } from './event-bus.ts'
  * (update it first): then two transactions on one aggregate add their events in commit order,
  * and the relay publishes them in that order.
  */
-export async function addToOutbox<DB>(trx: Kysely<DB>, ...events: CloudEvent[]): Promise<void> {
+// addToOutbox takes any executor (a transaction of any service's database type) because it only
+// runs raw SQL on the platform's own table.
+export async function addToOutbox(
+  trx: QueryExecutorProvider,
+  ...events: CloudEvent[]
+): Promise<void> {
   if (events.length === 0) return
   const rows = events.map(
     (event) =>
