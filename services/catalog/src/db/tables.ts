@@ -17,6 +17,26 @@ export interface ProductsTable {
 
 export interface CatalogTables {
   products: ProductsTable
+  stockReservations: StockReservationsTable
+  stockReservationLines: StockReservationLinesTable
 }
 
 export type ProductRow = Selectable<ProductsTable>
+
+export type ReservationStatus =
+  'HELD' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'FAILED' | 'RESTOCKED'
+
+export interface StockReservationsTable {
+  id: string
+  orderId: string
+  status: ReservationStatus
+  expiresAt: Date
+  createdAt: Generated<Date>
+  updatedAt: Generated<Date>
+}
+
+export interface StockReservationLinesTable {
+  reservationId: string
+  productId: string
+  quantity: number
+}

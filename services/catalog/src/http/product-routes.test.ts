@@ -8,6 +8,7 @@ import {
   startTestTokenIssuer,
   type TestTokenIssuer,
 } from '@microshop/platform/testing/token-issuer'
+import { InProcessBroker } from '@microshop/platform/events/in-process-event-bus'
 import { loadCatalogConfig } from '../config.ts'
 import { demoCatalogue } from '../domain/demo-catalogue.ts'
 import { startCatalogService, type CatalogService } from '../service.ts'
@@ -43,6 +44,7 @@ describe.each(databaseKinds)('catalog products API on %s', (kind) => {
         SEED_DEMO_DATA: 'true',
         JWKS_URL: issuer.jwksUrl,
       }),
+      { broker: new InProcessBroker() },
     )
     admin = `Bearer ${await issuer.tokenFor('admin')}`
     customer = `Bearer ${await issuer.tokenFor('customer')}`

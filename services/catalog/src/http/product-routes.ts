@@ -69,7 +69,7 @@ export function registerProductRoutes(app: HttpApp, db: Kysely<CatalogTables>, a
     },
     async (request, reply) => {
       await auth.requireRole(request, 'admin')
-      const product = await createProduct(db, request.body)
+      const product = await createProduct(db, request.body, request.trace.traceparent)
       return reply.code(201).header('location', `/products/${product.id}`).send(product)
     },
   )
@@ -95,7 +95,7 @@ export function registerProductRoutes(app: HttpApp, db: Kysely<CatalogTables>, a
     },
     async (request) => {
       await auth.requireRole(request, 'admin')
-      return updateProduct(db, request.params.id, request.body)
+      return updateProduct(db, request.params.id, request.body, request.trace.traceparent)
     },
   )
 }
