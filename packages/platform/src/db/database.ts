@@ -1,6 +1,5 @@
 import { mkdir } from 'node:fs/promises'
 import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
-import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 
 /**
@@ -167,6 +166,8 @@ async function listenOnPostgres(
 async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
   const inMemory = dataDir.startsWith('memory://')
   if (!inMemory) await mkdir(dataDir, { recursive: true })
+  // PGlite is loaded only when it is used, so container images (always on Postgres) ship without it.
+  const { PGlite } = await import('@electric-sql/pglite')
   const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
     parsers: { [INT8_OID]: parseInt8 },
   })

@@ -1,0 +1,80 @@
+// scripts/build.ts bundles each service into one ESM file, `services/<name>/dist/main.js`, with
+// esbuild: the form the container images and the benchmark run (fast start, small images). Only
+// native or asset-carrying packages stay outside the bundle and are installed beside it.
+import { cp, readdir, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { build, type Plugin } from 'esbuild'
+
+/** external packages are loaded from node_modules at run time: a native addon, and PGlite's wasm. */
+export const externalPackages = ['argon2', '@electric-sql/pglite', 'pg-native']
+
+// platformMigrationsInBundle points the platform's migrations at the copy beside the bundle:
+// in source they sit two folders up from platform-migrations.ts, which means nothing in a bundle.
+const platformMigrationsInBundle: Plugin = {
+  name: 'platform-migrations-in-bundle',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /platform[\\/]src[\\/]events[\\/]platform-migrations\.ts$/ }, () => ({
+      loader: 'ts',
+      contents: `import { fileURLToPath } from 'node:url'
+        export const platformMigrations = {
+          name: 'platform',
+          directory: fileURLToPath(new URL('./migrations/platform', import.meta.url)),
+        }`,
+    }))
+  },
+}
+
+async function servicesWithMain(): Promise<string[]> {
+  const names = await readdir('services')
+  const present = await Promise.all(
+    names.map((name) =>
+      stat(join('services', name, 'src', 'main.ts')).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  )
+  return names.filter((_, index) => present[index]).sort()
+}
+
+export async function buildService(name: string): Promise<{ bytes: number }> {
+  const outdir = join('services', name, 'dist')
+  await rm(outdir, { recursive: true, force: true })
+  const result = await build({
+    entryPoints: [join('services', name, 'src', 'main.ts')],
+    outfile: join(outdir, 'main.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: externalPackages,
+    // Bundled CommonJS packages (pg, fastify's deps) call require: give the ESM bundle one.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    minifySyntax: true,
+    keepNames: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [platformMigrationsInBundle],
+  })
+  await cp(join('packages', 'platform', 'migrations'), join(outdir, 'migrations', 'platform'), {
+    recursive: true,
+  })
+  const bytes = Object.values(result.metafile.outputs)
+    .filter((_, index) => Object.keys(result.metafile.outputs)[index]?.endsWith('.js'))
+    .reduce((sum, output) => sum + output.bytes, 0)
+  return { bytes }
+}
+
+const requested = process.argv.slice(2)
+const names = requested.length > 0 ? requested : await servicesWithMain()
+for (const name of names) {
+  const started = performance.now()
+  const { bytes } = await buildService(name)
+  console.log(
+    `built services/${name}/dist/main.js  ${(bytes / 1024).toFixed(0)} KiB  ${Math.round(performance.now() - started)} ms`,
+  )
+}
