@@ -9,7 +9,7 @@ import { createLogger } from '../logger.ts'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../testing/databases.ts'
 import { listDeadLetters, recordDeadLetters } from './dead-letters.ts'
 import { InProcessBroker, InProcessEventBus } from './in-process-event-bus.ts'
-import { consumeOnce, handleOnce, pruneInbox } from './inbox.ts'
+import { consumeOnce, handleOnce, pruneInbox, wasHandled } from './inbox.ts'
 import { newEvent } from './new-event.ts'
 import { platformMigrations } from './platform-migrations.ts'
 
@@ -102,6 +102,14 @@ describe.each(databaseKinds)('inbox on %s', (kind) => {
     ).toBe(true)
     expect(await addPoints(event, 'rewards')).toBe(false)
     expect(await balance('cy')).toBe(3)
+  })
+
+  it('when a consumer has handled an event, then wasHandled says so for that consumer only', async () => {
+    const event = earned('dee', 1)
+    expect(await wasHandled(database.db, 'rewards', event.id)).toBe(false)
+    await addPoints(event, 'rewards')
+    expect(await wasHandled(database.db, 'rewards', event.id)).toBe(true)
+    expect(await wasHandled(database.db, 'analytics', event.id)).toBe(false)
   })
 
   it('when an event is redelivered after its effect committed, then it is acknowledged and changes nothing', async () => {

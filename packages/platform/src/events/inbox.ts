@@ -20,6 +20,21 @@ export async function handleOnce(
 }
 
 /**
+ * wasHandled tells whether `consumer` already handled `eventId`. A handler whose work takes
+ * several transactions (a call to another system between them) checks it first and records the
+ * event with handleOnce in its last transaction, together with the last change.
+ */
+export async function wasHandled(
+  executor: QueryExecutorProvider,
+  consumer: string,
+  eventId: string,
+): Promise<boolean> {
+  const { rows } = await sql`
+    select 1 from inbox where consumer = ${consumer} and event_id = ${eventId}`.execute(executor)
+  return rows.length > 0
+}
+
+/**
  * consumeOnce runs `work` in one transaction with the inbox record, so an event's effect and the
  * fact that it was handled commit together: a redelivered event returns false and changes
  * nothing. If `work` throws, neither is kept and the event can be retried.
