@@ -1,0 +1,48 @@
+import type { Caller } from '@microshop/platform/auth/access-token-verifier'
+import { notFound } from '@microshop/platform/errors'
+import { decodeCursor, pageFrom, type Page } from '@microshop/platform/pagination'
+import type { OrderPosition } from '../db/orders-repository.ts'
+import type { Order, OrderStatus } from './order.ts'
+import type { OrdersContext } from './orders-context.ts'
+
+/** getOrder reads an order for its owner, or for an admin; anyone else's is not found. */
+export async function getOrder(ctx: OrdersContext, caller: Caller, id: string): Promise<Order> {
+  const order = await ctx.store.orders.find(id, ownerFilter(caller))
+  if (!order) throw notFound(`No order with id ${id}.`)
+  return order
+}
+
+/** listOrders pages through the caller's orders, newest first; an admin's list holds everyone's. */
+export async function listOrders(
+  ctx: OrdersContext,
+  caller: Caller,
+  options: { status?: OrderStatus | undefined; limit: number; cursor?: string | undefined },
+): Promise<Page<Order>> {
+  const after = options.cursor ? decodeCursor(options.cursor, isPosition) : undefined
+  const orders = await ctx.store.orders.list({
+    userId: ownerFilter(caller),
+    status: options.status,
+    after,
+    limit: options.limit + 1,
+  })
+  return pageFrom(
+    orders,
+    options.limit,
+    (order) => order,
+    (order): OrderPosition => ({ createdAt: order.createdAt, id: order.id }),
+  )
+}
+
+const ownerFilter = (caller: Caller) => (caller.role === 'admin' ? undefined : caller.userId)
+
+function isPosition(value: unknown): value is OrderPosition {
+  const position = value as Partial<OrderPosition> | null
+  return (
+    typeof position === 'object' &&
+    position !== null &&
+    typeof position.createdAt === 'string' &&
+    !Number.isNaN(Date.parse(position.createdAt)) &&
+    typeof position.id === 'string' &&
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(position.id)
+  )
+}

@@ -1,0 +1,86 @@
+import Type from 'typebox'
+import { PageOf, PageQuery } from '@microshop/platform/pagination'
+import { orderStatuses } from '../domain/order.ts'
+import { MAX_LINES, MAX_QUANTITY } from '../domain/order-request.ts'
+
+const Uuid = Type.String({ format: 'uuid' })
+
+const MoneySchema = Type.Object({
+  amount: Type.Integer({ description: 'minor units (cents)' }),
+  currency: Type.String({ description: 'ISO 4217 code' }),
+})
+
+const StatusSchema = Type.Union(orderStatuses.map((status) => Type.Literal(status)))
+
+export const OrderSchema = Type.Object({
+  id: Uuid,
+  userId: Uuid,
+  status: StatusSchema,
+  items: Type.Array(
+    Type.Object({
+      productId: Uuid,
+      sku: Type.String(),
+      name: Type.String(),
+      unitPrice: MoneySchema,
+      quantity: Type.Integer(),
+      lineTotal: MoneySchema,
+    }),
+  ),
+  total: MoneySchema,
+  paymentId: Type.Union([Uuid, Type.Null()]),
+  statusHistory: Type.Array(
+    Type.Object({
+      status: StatusSchema,
+      at: Type.String({ format: 'date-time' }),
+      reason: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+})
+
+export const NewOrderSchema = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object(
+        {
+          productId: Uuid,
+          quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        minItems: 1,
+        maxItems: MAX_LINES,
+        description: 'One line per product; prices come from the catalogue.',
+      },
+    ),
+    paymentMethod: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'A payment method token such as pm_card_visa; a card number is refused.',
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const PlaceOrderHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7E]+$',
+      description:
+        'Makes the request safe to retry: the same key with the same body returns the same order.',
+    }),
+  ),
+})
+
+export const OrderParams = Type.Object({ id: Uuid })
+
+export const OrderListQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(StatusSchema),
+})
+
+export const OrderPage = PageOf(OrderSchema)
