@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { sql } from 'kysely'
 import type { Static, TSchema } from 'typebox'
 import { productChanged } from '@microshop/contracts/catalog-events'
 import type { EventDefinition } from '@microshop/contracts/define-event'
@@ -77,6 +78,8 @@ export interface OrdersHarness {
   /** handled counts the events of a type that orders' consumers finished (acked). */
   handled(type: string): Promise<number>
   emittedFor(orderId: string, type?: string): CloudEvent[]
+  /** outboxed counts the events of a type orders committed for an order, published or not yet. */
+  outboxed(orderId: string, type: string): Promise<number>
   close(): Promise<void>
 }
 
@@ -171,6 +174,12 @@ export async function startOrdersHarness(
       return emitted.filter(
         (event) => event.subject === orderId && (type === undefined || event.type === type),
       )
+    },
+    async outboxed(orderId, type) {
+      const { rows } = await sql<{ count: number }>`
+        select count(*)::int as count from outbox
+        where subject = ${orderId} and event_type = ${type}`.execute(service.database.db)
+      return rows[0]?.count ?? 0
     },
     async close() {
       await peer.close()
