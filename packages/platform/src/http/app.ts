@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerOptions,
   type RawServerDefault,
 } from 'fastify'
 import swagger from '@fastify/swagger'
@@ -33,8 +34,16 @@ export interface HttpAppOptions {
   service: string
   logger: Logger
   metrics: Metrics
-  openapi: { title: string; description: string; version?: string }
+  openapi: {
+    title: string
+    description: string
+    version?: string
+    /** document replaces the app's own document at /openapi.json (the gateway serves the merged one). */
+    document?: () => Promise<unknown>
+  }
   bodyLimitBytes?: number
+  /** trustProxy takes the client address from X-Forwarded-For (Fastify's option), behind a load balancer. */
+  trustProxy?: FastifyServerOptions['trustProxy']
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -84,6 +93,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     ajv: { customOptions: { allErrors: true, coerceTypes: 'array', removeAdditional: false } },
     return503OnClosing: true,
+    trustProxy: options.trustProxy ?? false,
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorateRequest('trace', null as unknown as TraceContext)
@@ -141,7 +151,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   })
   app.addSchema(ProblemSchema)
-  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  const document = options.openapi.document ?? (async () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true } }, () => document())
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),
   )
