@@ -5,8 +5,16 @@ import { cp, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
-/** external packages are loaded from node_modules at run time: a native addon, and PGlite's wasm. */
-export const externalPackages = ['argon2', '@electric-sql/pglite', 'pg-native']
+/**
+ * external packages are loaded from node_modules at run time: a native addon, PGlite's wasm, and
+ * Swagger UI, which finds its static files beside its own code (`__dirname`).
+ */
+export const externalPackages = [
+  'argon2',
+  '@electric-sql/pglite',
+  'pg-native',
+  '@fastify/swagger-ui',
+]
 
 // platformMigrationsInBundle points the platform's migrations at the copy beside the bundle:
 // in source they sit two folders up from platform-migrations.ts, which means nothing in a bundle.
