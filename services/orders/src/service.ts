@@ -58,6 +58,7 @@ export async function startOrdersService(
 ): Promise<OrdersService> {
   const logger = deps.logger ?? createLogger({ service: 'orders', level: config.LOG_LEVEL })
   const metrics = deps.metrics ?? createMetrics('orders')
+  const connectBus = busConnector(config, deps.broker)
   const database = await openDatabase<OrdersTables>({
     url: config.DATABASE_URL,
     dataDir: serviceDataDir(config.DATA_DIR, 'orders'),
@@ -80,7 +81,7 @@ export async function startOrdersService(
       platformMigrations,
       { name: 'orders', directory: fileURLToPath(new URL('../migrations', import.meta.url)) },
     ])
-    bus = await connectBus(config, deps.broker, {
+    bus = await connectBus({
       logger,
       metrics,
       deadLetters: recordDeadLetters(database),
@@ -151,16 +152,19 @@ export async function startOrdersService(
   }
 }
 
-/** connectBus picks the bus: NATS JetStream when NATS_URL is set, else the process's broker. */
-async function connectBus(
+/**
+ * busConnector picks the bus: NATS JetStream when NATS_URL is set, else the all-in-one process's
+ * broker. With neither it throws at once, before anything is opened.
+ */
+function busConnector(
   config: OrdersConfig,
   broker: InProcessBroker | undefined,
-  options: EventBusOptions,
-): Promise<EventBus> {
-  if (config.NATS_URL !== undefined) {
-    return NatsEventBus.connect({ servers: config.NATS_URL, name: 'orders', ...options })
+): (options: EventBusOptions) => Promise<EventBus> {
+  const servers = config.NATS_URL
+  if (servers !== undefined) {
+    return (options) => NatsEventBus.connect({ servers, name: 'orders', ...options })
   }
-  if (broker !== undefined) return new InProcessEventBus({ broker, ...options })
+  if (broker !== undefined) return async (options) => new InProcessEventBus({ broker, ...options })
   throw new Error(
     'orders needs an event bus: set NATS_URL, or run it in the all-in-one process (npm start).',
   )
