@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { PaymentRequested } from '@microshop/contracts/orders-events'
+import { openDatabase, type Database } from '@microshop/platform/db/database'
+import { migrate } from '@microshop/platform/db/migrate'
+import { platformMigrations } from '@microshop/platform/events/platform-migrations'
+import { createLogger } from '@microshop/platform/logger'
+import {
+  createTestDatabase,
+  databaseKinds,
+  type TestDatabase,
+} from '@microshop/platform/testing/databases'
+import type { PaymentsTables } from '../db/tables.ts'
+import { TransientProcessorError } from '../processor/payment-processor.ts'
+import { SimulatedProcessor } from '../processor/simulated-processor.ts'
+import { FaultyProcessor } from '../testing/faulty-processor.ts'
+import { chargeForOrder } from './charge-payment.ts'
+import { reconcilePayments } from './reconcile-payments.ts'
+import { settleClosedOrder } from './settle-closed-order.ts'
+import type { Cause, PaymentsDeps } from './settle-payment.ts'
+
+const migrations = (folder: string) => fileURLToPath(new URL(`../../${folder}`, import.meta.url))
+
+describe.each(databaseKinds)('settling payments on %s', (kind) => {
+  let testDb: TestDatabase
+  let database: Database<PaymentsTables>
+  let processor: FaultyProcessor
+  let deps: PaymentsDeps
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase(kind)
+    database = await openDatabase<PaymentsTables>({ url: testDb.url, dataDir: testDb.dataDir })
+    await migrate(database, [
+      platformMigrations,
+      { name: 'payments', directory: migrations('migrations') },
+      { name: 'simulated-processor', directory: migrations('migrations/simulated-processor') },
+    ])
+    processor = new FaultyProcessor(SimulatedProcessor.in(database))
+    deps = { database, processor, logger: createLogger({ service: 'payments', level: 'silent' }) }
+  })
+  afterAll(async () => {
+    await database.close()
+    await testDb.drop()
+  })
+  beforeEach(() => processor.reset())
+
+  const request = (paymentMethod = 'pm_card_visa'): PaymentRequested => ({
+    orderId: randomUUID(),
+    userId: randomUUID(),
+    paymentMethod,
+    amount: { amount: 1250, currency: 'USD' },
+  })
+  const delivery = (lastAttempt = false): Cause => ({ eventId: randomUUID(), lastAttempt })
+  const paymentOf = (orderId: string) =>
+    database.db.selectFrom('payments').selectAll().where('orderId', '=', orderId).executeTakeFirst()
+  const emitted = async (orderId: string) => {
+    const { rows } = await sql<{ eventType: string }>`
+      select event_type from outbox where subject = ${orderId} order by position`.execute(
+      database.db,
+    )
+    return rows.map((row) => row.eventType.replace(/^payments\.payment\.|\.v1$/g, ''))
+  }
+  const chargesAtProcessor = async (paymentId: string) => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from simulated_processor_charges
+      where idempotency_key = ${paymentId}`.execute(database.db)
+    return rows[0]?.n
+  }
+
+  it('when a card number comes instead of a token, then it is stored nowhere', async () => {
+    const order = request('4000 0566 5566 5556')
+    await chargeForOrder(deps, order, delivery())
+    expect(await paymentOf(order.orderId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'invalid_payment_method',
+      paymentMethod: null,
+    })
+    expect(await emitted(order.orderId)).toEqual(['failed'])
+    for (const table of ['payments', 'order_closures', 'outbox', 'inbox', 'dead_letters']) {
+      const { rows } = await sql`select * from ${sql.table(table)}`.execute(database.db)
+      expect(JSON.stringify(rows)).not.toMatch(/0566.?5566/)
+    }
+  })
+
+  it('when a handled event is delivered again, then nothing is charged or emitted again', async () => {
+    const order = request()
+    const cause = delivery()
+    await chargeForOrder(deps, order, cause)
+    await chargeForOrder(deps, order, cause)
+    expect(processor.charges).toHaveLength(1)
+    expect(await emitted(order.orderId)).toEqual(['succeeded'])
+  })
+
+  it('when the order is rejected while its charge waits to be retried, then it fails without another charge', async () => {
+    processor.failNextCharges('transient')
+    const order = request()
+    await expect(chargeForOrder(deps, order, delivery())).rejects.toBeInstanceOf(
+      TransientProcessorError,
+    )
+    expect(await paymentOf(order.orderId)).toMatchObject({
+      status: 'PENDING',
+      chargeOutstanding: false,
+    })
+    await settleClosedOrder(deps, { orderId: order.orderId, closedBy: 'rejected' }, delivery())
+    expect(await paymentOf(order.orderId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'processing_error',
+    })
+    await chargeForOrder(deps, order, delivery())
+    expect(processor.charges).toHaveLength(1)
+    expect(await emitted(order.orderId)).toEqual(['failed'])
+  })
+
+  it('when the order closes while its charge fails transiently, then the payment fails at once instead of retrying', async () => {
+    processor.failNextCharges('transient')
+    const release = processor.hold()
+    const order = request()
+    const charging = chargeForOrder(deps, order, delivery())
+    await vi.waitFor(() => expect(processor.charges).toHaveLength(1))
+    await settleClosedOrder(deps, { orderId: order.orderId, closedBy: 'cancelled' }, delivery())
+    release()
+    await charging
+    expect(await paymentOf(order.orderId)).toMatchObject({
+      status: 'FAILED',
+      failureReason: 'processing_error',
+      chargeOutstanding: false,
+    })
+    expect(await emitted(order.orderId)).toEqual(['failed'])
+  })
+
+  it('when every delivery of a request lost the charge answer, then the reconciler settles it with the one charge', async () => {
+    processor.failNextCharges('lost_answer', 'lost_answer')
+    const order = request()
+    await expect(chargeForOrder(deps, order, delivery())).rejects.toThrow(/answer was lost/)
+    await expect(chargeForOrder(deps, order, delivery(true))).rejects.toThrow(/answer was lost/)
+    const stuck = await paymentOf(order.orderId)
+    expect(stuck).toMatchObject({ status: 'PENDING', chargeOutstanding: true })
+    expect(await reconcilePayments(deps, 60_000)).toBe(0)
+
+    expect(await reconcilePayments(deps, 0)).toBeGreaterThanOrEqual(1)
+    expect(await paymentOf(order.orderId)).toMatchObject({ status: 'SUCCEEDED' })
+    expect(await chargesAtProcessor(stuck?.id ?? '')).toBe(1)
+    expect(await emitted(order.orderId)).toEqual(['succeeded'])
+  })
+
+  it('when a refund keeps failing, then the reconciler refunds the payment later, once', async () => {
+    const order = request()
+    await chargeForOrder(deps, order, delivery())
+    processor.failNextRefunds('transient', 'lost_answer')
+    const closure = { orderId: order.orderId, closedBy: 'cancelled' as const }
+    await expect(settleClosedOrder(deps, closure, delivery())).rejects.toBeInstanceOf(
+      TransientProcessorError,
+    )
+    await expect(settleClosedOrder(deps, closure, delivery(true))).rejects.toThrow(
+      /answer was lost/,
+    )
+    expect(await paymentOf(order.orderId)).toMatchObject({ status: 'SUCCEEDED' })
+
+    await reconcilePayments(deps, 0)
+    expect(await paymentOf(order.orderId)).toMatchObject({ status: 'REFUNDED' })
+    expect(processor.refunds.map((r) => r.idempotencyKey)).toEqual(
+      Array.from({ length: 3 }, () => processor.refunds[0]?.idempotencyKey),
+    )
+    expect(await emitted(order.orderId)).toEqual(['succeeded', 'refunded'])
+  })
+})

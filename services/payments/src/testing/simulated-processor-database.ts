@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url'
+import { openDatabase, type Database } from '@microshop/platform/db/database'
+import { migrate } from '@microshop/platform/db/migrate'
+import {
+  createTestDatabase,
+  type DatabaseKind,
+  type TestDatabase,
+} from '@microshop/platform/testing/databases'
+import type { SimulatedProcessorTables } from '../processor/simulated-processor.ts'
+
+/**
+ * openSimulatedProcessorDatabase gives tests a simulated processor of its own database, apart
+ * from the payments database, like the external system it stands for.
+ */
+export async function openSimulatedProcessorDatabase(
+  kind: DatabaseKind,
+): Promise<{ database: Database<SimulatedProcessorTables>; close: () => Promise<void> }> {
+  const testDb: TestDatabase = await createTestDatabase(kind)
+  const database = await openDatabase<SimulatedProcessorTables>({
+    url: testDb.url,
+    dataDir: testDb.dataDir,
+  })
+  await migrate(database, [
+    {
+      name: 'simulated-processor',
+      directory: fileURLToPath(new URL('../../migrations/simulated-processor', import.meta.url)),
+    },
+  ])
+  return {
+    database,
+    close: async () => {
+      await database.close()
+      await testDb.drop()
+    },
+  }
+}
