@@ -71,7 +71,7 @@ describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kin
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    processorDb = await openSimulatedProcessorDatabase(kind)
+    processorDb = await openSimulatedProcessorDatabase()
     processor = new FaultyProcessor(new SimulatedProcessor(processorDb.database.db))
     issuer = await startTestTokenIssuer()
     const broker = new InProcessBroker()
