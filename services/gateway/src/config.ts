@@ -17,11 +17,11 @@ const GatewayEnv = Type.Object({
   CATALOG_URL: url('http://127.0.0.1:8084'),
   /** UPSTREAM_TIMEOUT_MS bounds the wait for an upstream's response headers, and each pause in its body. */
   UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 100, maximum: 300_000 }),
-  /** <NAME>_TIMEOUT_MS overrides UPSTREAM_TIMEOUT_MS for one upstream. */
-  USERS_TIMEOUT_MS: optionalTimeoutMs,
-  ORDERS_TIMEOUT_MS: optionalTimeoutMs,
-  PAYMENTS_TIMEOUT_MS: optionalTimeoutMs,
-  CATALOG_TIMEOUT_MS: optionalTimeoutMs,
+  /** <NAME>_UPSTREAM_TIMEOUT_MS overrides UPSTREAM_TIMEOUT_MS for one upstream. */
+  USERS_UPSTREAM_TIMEOUT_MS: optionalTimeoutMs,
+  ORDERS_UPSTREAM_TIMEOUT_MS: optionalTimeoutMs,
+  PAYMENTS_UPSTREAM_TIMEOUT_MS: optionalTimeoutMs,
+  CATALOG_UPSTREAM_TIMEOUT_MS: optionalTimeoutMs,
   /** UPSTREAM_CONNECTIONS caps the keep-alive connections the gateway opens to each upstream. */
   UPSTREAM_CONNECTIONS: Type.Integer({ default: 64, minimum: 1, maximum: 4_096 }),
   /** JWKS_URL is where the users service publishes its token keys; default: USERS_URL/auth/jwks.json. */
@@ -68,10 +68,10 @@ export function loadGatewayConfig(source: EnvSource = process.env): GatewayConfi
     timeoutMs: timeoutMs ?? env.UPSTREAM_TIMEOUT_MS,
   })
   const upstreams = {
-    users: upstream('users', env.USERS_URL, env.USERS_TIMEOUT_MS),
-    orders: upstream('orders', env.ORDERS_URL, env.ORDERS_TIMEOUT_MS),
-    payments: upstream('payments', env.PAYMENTS_URL, env.PAYMENTS_TIMEOUT_MS),
-    catalog: upstream('catalog', env.CATALOG_URL, env.CATALOG_TIMEOUT_MS),
+    users: upstream('users', env.USERS_URL, env.USERS_UPSTREAM_TIMEOUT_MS),
+    orders: upstream('orders', env.ORDERS_URL, env.ORDERS_UPSTREAM_TIMEOUT_MS),
+    payments: upstream('payments', env.PAYMENTS_URL, env.PAYMENTS_UPSTREAM_TIMEOUT_MS),
+    catalog: upstream('catalog', env.CATALOG_URL, env.CATALOG_UPSTREAM_TIMEOUT_MS),
   }
   const corsOrigins = env.CORS_ORIGINS.split(',')
     .map((origin) => origin.trim())

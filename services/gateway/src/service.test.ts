@@ -100,7 +100,7 @@ async function startShop(env: Record<string, string> = {}): Promise<Shop> {
       ORDERS_URL: standIns.orders.url,
       PAYMENTS_URL: standIns.payments.url,
       JWKS_URL: issuer.jwksUrl,
-      ORDERS_TIMEOUT_MS: '300',
+      ORDERS_UPSTREAM_TIMEOUT_MS: '300',
       BODY_LIMIT_BYTES: '2048',
       CORS_ORIGINS: 'http://localhost:5173',
       ...env,

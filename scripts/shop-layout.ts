@@ -1,0 +1,75 @@
+// shop-layout.ts: which services make up the shop, where each listens, and the settings that tell
+// them where the others are. Both run modes (scripts/all-in-one.ts, scripts/service-processes.ts)
+// and the end-to-end tests read it.
+import { createServer } from 'node:net'
+
+/** backendServices are the services behind the gateway, in the order they start. */
+export const backendServices = ['users', 'catalog', 'orders', 'payments'] as const
+export type BackendService = (typeof backendServices)[number]
+export type ServiceName = 'gateway' | BackendService
+
+export type ShopPorts = Record<ServiceName, number>
+
+/** defaultPorts are the spec's: the gateway on 8080, the services on 8081-8084. */
+export const defaultPorts: ShopPorts = {
+  gateway: 8080,
+  users: 8081,
+  orders: 8082,
+  payments: 8083,
+  catalog: 8084,
+}
+
+/**
+ * shopUrls are the settings that point services at each other: the gateway's upstreams, orders'
+ * catalog, and everyone's JWKS. Each service reads the ones it knows and ignores the rest.
+ */
+export function shopUrls(ports: ShopPorts, host = '127.0.0.1'): Record<string, string> {
+  const url = (service: ServiceName) => `http://${host}:${ports[service]}`
+  return {
+    USERS_URL: url('users'),
+    CATALOG_URL: url('catalog'),
+    ORDERS_URL: url('orders'),
+    PAYMENTS_URL: url('payments'),
+    JWKS_URL: `${url('users')}/auth/jwks.json`,
+  }
+}
+
+/** freePorts asks the OS for a free port per service: for tests that run beside a running shop. */
+export async function freePorts(): Promise<ShopPorts> {
+  const names = Object.keys(defaultPorts) as ServiceName[]
+  const ports = await Promise.all(names.map(() => freePort()))
+  return Object.fromEntries(names.map((name, index) => [name, ports[index]])) as ShopPorts
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** waitUntilReady polls a service's /health/ready until it answers 200, or throws after timeoutMs. */
+export async function waitUntilReady(
+  url: string,
+  timeoutMs: number,
+  gaveUp: () => string | undefined = () => undefined,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const reason = gaveUp()
+    if (reason !== undefined) throw new Error(reason)
+    try {
+      const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1_000) })
+      await response.body?.cancel()
+      if (response.ok) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} was not ready within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}

@@ -1,0 +1,104 @@
+// start.ts (`npm start`): the whole shop on this machine with nothing installed but Node. Every
+// service on its own port (gateway 8080, users 8081, orders 8082, payments 8083, catalog 8084),
+// each with its own embedded Postgres under .data/<service>, the in-process event bus, the demo
+// catalogue, and an admin account. Ctrl-C (or SIGTERM) closes everything and exits 0; the data
+// stays for the next start (`rm -rf .data` to start afresh).
+import { relative, resolve } from 'node:path'
+import { ConfigError } from '@microshop/platform/config'
+import { startAllInOne } from './all-in-one.ts'
+import { defaultPorts } from './shop-layout.ts'
+
+// DEV_ADMIN is the admin account of a local shop when ADMIN_EMAIL and ADMIN_PASSWORD are not set.
+const DEV_ADMIN = { email: 'admin@microshop.local', password: 'microshop-admin' }
+
+const startedAt = performance.now()
+const repoRoot = resolve(import.meta.dirname, '..')
+const dataDir = resolve(repoRoot, process.env.DATA_DIR ?? '.data')
+const adminDefaulted = !process.env.ADMIN_EMAIL && !process.env.ADMIN_PASSWORD
+const ignored = ['DATABASE_URL', 'NATS_URL'].filter((key) => process.env[key])
+if (ignored.length > 0) {
+  console.error(
+    `npm start runs embedded and ignores ${ignored.join(' and ')}; ` +
+      '`npm run start:services` runs the services against Postgres and NATS.',
+  )
+}
+
+let shop: Awaited<ReturnType<typeof startAllInOne>>
+try {
+  shop = await startAllInOne({
+    env: {
+      SEED_DEMO_DATA: 'true',
+      ...(adminDefaulted
+        ? { ADMIN_EMAIL: DEV_ADMIN.email, ADMIN_PASSWORD: DEV_ADMIN.password }
+        : {}),
+      ...process.env,
+    },
+    dataDir,
+    ports: defaultPorts,
+    gatewayHost: process.env.HOST ?? 'localhost',
+  })
+} catch (error) {
+  console.error('microshop did not start:', error instanceof ConfigError ? error.message : error)
+  process.exit(1)
+}
+
+const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
+const service = (name: string, port: number, note: string) =>
+  `  ${name.padEnd(9)} http://127.0.0.1:${port}${note}`
+console.error(
+  [
+    '',
+    `microshop is ready (${seconds} s)`,
+    '',
+    `  gateway   http://localhost:${defaultPorts.gateway}/api   the public API`,
+    `  docs      http://localhost:${defaultPorts.gateway}/docs  try it from the browser`,
+    service('users', defaultPorts.users, ''),
+    service('orders', defaultPorts.orders, ''),
+    service('payments', defaultPorts.payments, ''),
+    service('catalog', defaultPorts.catalog, ''),
+    '',
+    `  data      ${relative(process.cwd(), dataDir) || '.'}/ (delete it to start afresh)`,
+    ...(adminDefaulted
+      ? [
+          `  admin     ${DEV_ADMIN.email} / ${DEV_ADMIN.password}` +
+            ' (a local default: set ADMIN_EMAIL and ADMIN_PASSWORD)',
+        ]
+      : []),
+    '',
+    'Ctrl-C stops it.',
+    '',
+  ].join('\n'),
+)
+
+// A Ctrl-C reaches this process twice under `npm start` (from the terminal and from npm passing
+// it on), so signals after the first are ignored while the shop closes; the timer bounds a close
+// that hangs.
+let closing = false
+const stop = (signal: NodeJS.Signals) => {
+  if (closing) return
+  closing = true
+  console.error(`\n${signal}: closing the gateway, then the services...`)
+  setTimeout(() => {
+    console.error('closing took more than 15 s; exiting anyway')
+    process.exit(1)
+  }, 15_000).unref()
+  shop.close().then(
+    () => {
+      console.error('microshop stopped.')
+      process.exit(0)
+    },
+    (error: unknown) => {
+      console.error('microshop did not close cleanly:', error)
+      process.exit(1)
+    },
+  )
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)
+
+// npm runs this under `sh -c`, which does not pass a SIGTERM sent to npm on; when the shell is
+// gone this process is adopted by another, and closes rather than keep the ports taken.
+const parentPid = process.ppid
+setInterval(() => {
+  if (process.ppid !== parentPid) stop('SIGTERM')
+}, 500).unref()

@@ -1,0 +1,24 @@
+// The end-to-end suite against mode 1 (`npm start`): every service inside this test's process,
+// each with its own in-memory PGlite, all on one in-process event broker.
+import { startAllInOne } from '../../scripts/all-in-one.ts'
+import { freePorts } from '../../scripts/shop-layout.ts'
+import { describeShopFlows, SIGN_IN_LIMIT } from './shop-flows.ts'
+
+describeShopFlows('all in one process: PGlite, in-process bus', async () => {
+  const ports = await freePorts()
+  const shop = await startAllInOne({
+    env: {
+      LOG_LEVEL: 'silent',
+      SEED_DEMO_DATA: 'true',
+      AUTH_RATE_LIMIT_MAX: String(SIGN_IN_LIMIT),
+    },
+    dataDir: 'memory://',
+    ports,
+    gatewayHost: '127.0.0.1',
+  })
+  return {
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    stopService: (service) => shop.stop(service),
+    close: () => shop.close(),
+  }
+})

@@ -1,0 +1,50 @@
+// The end-to-end suite against mode 2 (`npm run start:services`): every service its own Node
+// process (from the TypeScript sources, so the code under test is the code in the tree), each on
+// its own fresh database and role on the real Postgres, all on the real NATS under a namespace of
+// their own. Databases, roles and streams are removed afterwards, also when a case fails.
+import { randomBytes } from 'node:crypto'
+import { adminUrl } from '@microshop/platform/testing/databases'
+import { deleteStreamsOf, sharedNatsUrl } from '@microshop/platform/testing/nats-server'
+import { createServiceDatabases, dropServiceDatabases } from '../../scripts/service-databases.ts'
+import { startServiceProcesses } from '../../scripts/service-processes.ts'
+import { backendServices, freePorts } from '../../scripts/shop-layout.ts'
+import { describeShopFlows, SIGN_IN_LIMIT } from './shop-flows.ts'
+
+describeShopFlows('separate processes: Postgres, NATS JetStream', async () => {
+  const namespace = `e2e_${randomBytes(4).toString('hex')}`
+  const prefix = `${namespace}_`
+  const cleanUp = async () => {
+    await deleteStreamsOf(sharedNatsUrl, namespace)
+    await dropServiceDatabases({ adminUrl, prefix })
+  }
+  try {
+    const processes = await startServiceProcesses({
+      ports: await freePorts(),
+      databaseUrls: await createServiceDatabases({ adminUrl, prefix }),
+      natsUrl: sharedNatsUrl,
+      natsNamespace: namespace,
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true' },
+      serviceEnv: { gateway: { AUTH_RATE_LIMIT_MAX: String(SIGN_IN_LIMIT) } },
+      runtime: 'source',
+      output: 'capture',
+    })
+    return {
+      gatewayUrl: processes.urls.gateway,
+      stopService: (service) => processes.stop(service),
+      recentOutput: () =>
+        (['gateway', ...backendServices] as const)
+          .map(
+            (service) =>
+              `--- ${service}\n${processes.output(service).split('\n').slice(-15).join('\n')}`,
+          )
+          .join('\n'),
+      close: async () => {
+        await processes.close()
+        await cleanUp()
+      },
+    }
+  } catch (error) {
+    await cleanUp()
+    throw error
+  }
+})
