@@ -6,7 +6,7 @@ import {
   lockOrder,
   lockPaymentOfOrder,
 } from '../db/payment-repository.ts'
-import { newPayment } from './payment.ts'
+import { chargeSent, newPayment } from './payment.ts'
 import { announce, settlePayment, type Cause, type PaymentsDeps } from './settle-payment.ts'
 
 /**
@@ -27,7 +27,9 @@ export function chargeForOrder(
       const existing = await lockPaymentOfOrder(trx, request.orderId)
       if (existing) return existing
       if (await isOrderClosed(trx, request.orderId)) return undefined
-      const payment = newPayment(request, randomUUID(), now)
+      // A new payment is stored as charged-to-be: the charge follows as soon as this commits.
+      const requested = newPayment(request, randomUUID(), now)
+      const payment = requested.status === 'PENDING' ? chargeSent(requested, now) : requested
       await insertPayment(trx, payment)
       if (payment.status === 'FAILED') await announce(trx, payment, cause)
       return payment
