@@ -32,34 +32,34 @@ export function idempotencyKeysRepository(db: Db) {
     },
 
     /**
-     * lock takes the key for the rest of the transaction, or gives false at once when another
-     * transaction holds it: that request is still running. Being a transaction-level advisory
-     * lock, it goes away with a crash, so no key is ever left stuck "in flight".
+     * claim records the response for a key, in the caller's transaction, unless another request
+     * has it. It first takes a transaction-level advisory lock on the key without waiting: when
+     * another transaction holds it, that request is still running (`in_flight`). Holding the
+     * lock, the insert cannot wait on anyone: either it records (`claimed`) or the key already has
+     * a committed response (`taken`). The lock goes away with the transaction, even in a crash,
+     * so no key is ever left stuck in flight. One round trip.
      */
-    async lock(userId: string, key: string): Promise<boolean> {
-      const { rows } = await sql<{ locked: boolean }>`
-        select pg_try_advisory_xact_lock(hashtextextended(${`${userId}:${key}`}, 0)) as locked`.execute(
-        db,
-      )
-      return rows[0]?.locked === true
-    },
-
-    /** insert records a response; false when the key already has one. */
-    async insert(userId: string, key: string, response: StoredResponse): Promise<boolean> {
-      const inserted = await db
-        .insertInto('idempotencyKeys')
-        .values({
-          userId,
-          key,
-          requestHash: response.requestHash,
-          orderId: response.orderId,
-          responseStatus: response.status,
-          responseBody: JSON.stringify(response.body),
-        })
-        .onConflict((conflict) => conflict.columns(['userId', 'key']).doNothing())
-        .returning('orderId')
-        .executeTakeFirst()
-      return inserted !== undefined
+    async claim(
+      userId: string,
+      key: string,
+      response: StoredResponse,
+    ): Promise<'claimed' | 'taken' | 'in_flight'> {
+      const { rows } = await sql<{ held: boolean; claimed: boolean }>`
+        with lock as (
+          select pg_try_advisory_xact_lock(hashtextextended(${`${userId}:${key}`}, 0)) as held
+        ), claimed as (
+          insert into idempotency_keys
+            (user_id, key, request_hash, order_id, response_status, response_body)
+          select ${userId}, ${key}, ${response.requestHash}, ${response.orderId},
+                 ${response.status}, ${JSON.stringify(response.body)}::jsonb
+          from lock where held
+          on conflict (user_id, key) do nothing
+          returning 1
+        )
+        select held, exists (select 1 from claimed) as claimed from lock`.execute(db)
+      const [row] = rows
+      if (!row?.held) return 'in_flight'
+      return row.claimed ? 'claimed' : 'taken'
     },
 
     /** prune forgets up to `limit` keys recorded before `before`; returns how many. */

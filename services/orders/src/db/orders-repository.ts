@@ -45,26 +45,26 @@ const viewColumns = [
 /** ordersRepository stores orders and their lines; every read of an order comes with its lines. */
 export function ordersRepository(db: Db) {
   return {
+    /** insert adds an order with its lines in one statement. */
     async insert({ order, saga }: OrderRecord): Promise<void> {
       await db
-        .insertInto('orders')
-        .values({
-          id: order.id,
-          userId: order.userId,
-          status: order.status,
-          sagaStep: saga.step,
-          stepDeadline: saga.stepDeadline,
-          totalAmount: order.total.amount,
-          currency: order.total.currency,
-          paymentMethod: saga.paymentMethod,
-          paymentId: order.paymentId,
-          reservationId: saga.reservationId,
-          statusHistory: JSON.stringify(order.statusHistory),
-          createdAt: new Date(order.createdAt),
-          updatedAt: new Date(order.updatedAt),
-        })
-        .execute()
-      await db
+        .with('newOrder', (db) =>
+          db.insertInto('orders').values({
+            id: order.id,
+            userId: order.userId,
+            status: order.status,
+            sagaStep: saga.step,
+            stepDeadline: saga.stepDeadline,
+            totalAmount: order.total.amount,
+            currency: order.total.currency,
+            paymentMethod: saga.paymentMethod,
+            paymentId: order.paymentId,
+            reservationId: saga.reservationId,
+            statusHistory: JSON.stringify(order.statusHistory),
+            createdAt: new Date(order.createdAt),
+            updatedAt: new Date(order.updatedAt),
+          }),
+        )
         .insertInto('orderLines')
         .values(
           order.items.map((line, lineNo) => ({

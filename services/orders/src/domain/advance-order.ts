@@ -86,7 +86,7 @@ export async function handleSagaEvent(ctx: OrdersContext, event: SagaEvent): Pro
   if (!firstTime) {
     event.logger.debug({ orderId: event.orderId }, 'event already handled')
   } else if (outcome?.outcome === 'changed') {
-    event.logger.info(
+    event.logger.debug(
       { orderId: event.orderId, status: outcome.change.status, reason: outcome.change.reason },
       'order advanced',
     )

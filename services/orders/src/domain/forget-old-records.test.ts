@@ -30,7 +30,7 @@ describe.each(databaseKinds)('forgetting old records on %s', (kind) => {
 
   const addKey = async (key: string, ageMs: number) => {
     const userId = randomUUID()
-    await ctx.store.idempotencyKeys.insert(userId, key, {
+    await ctx.store.idempotencyKeys.claim(userId, key, {
       requestHash: 'hash',
       orderId: randomUUID(),
       status: 202,

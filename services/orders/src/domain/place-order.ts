@@ -38,19 +38,16 @@ export const PLACED_STATUS = 202
  * is now (the quote holds for this order whatever the catalogue does next), and stores the order
  * PENDING with `orders.order.placed.v1`, which starts the saga.
  *
- * With an idempotency key, the key, the order and its event commit in one transaction: a retry
- * after a crash finds either all of them or none. A retry with the same body gets the stored
- * response; with another body, a 422; while the first is still in its transaction, a 409.
+ * With an idempotency key, the key's response, the order and its event commit in one transaction:
+ * a retry after a crash finds either all of them or none. A retry with the same body gets the
+ * stored response; with another body, a 422; while the first is still in its transaction, a 409.
+ * The key is looked at only inside that transaction: replays are rare, and a first request,
+ * the common case, then costs no extra round trip.
  */
 export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Promise<PlacedOrder> {
   const { caller, idempotencyKey: key } = input
   const lines = checkOrderRequest(input.request)
   const hash = key === undefined ? undefined : requestHash(input.request)
-  if (key !== undefined && hash !== undefined) {
-    const earlier = await ctx.store.idempotencyKeys.find(caller.userId, key)
-    if (earlier) return replay(earlier, hash)
-  }
-
   const products = await priceLines(ctx, lines, input.traceparent)
   const now = ctx.now()
   const record = quoteOrder({
@@ -79,10 +76,10 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
 
   return ctx.store.transaction(async (tx) => {
     if (key !== undefined && hash !== undefined) {
-      if (!(await tx.idempotencyKeys.lock(caller.userId, key))) throw requestInFlight()
       const response = { requestHash: hash, orderId: order.id, status: PLACED_STATUS, body: order }
-      if (!(await tx.idempotencyKeys.insert(caller.userId, key, response))) {
-        // The first request committed between our look and our lock.
+      const claim = await tx.idempotencyKeys.claim(caller.userId, key, response)
+      if (claim === 'in_flight') throw requestInFlight()
+      if (claim === 'taken') {
         const earlier = await tx.idempotencyKeys.find(caller.userId, key)
         if (!earlier) throw requestInFlight()
         return replay(earlier, hash)

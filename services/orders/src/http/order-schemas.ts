@@ -10,7 +10,7 @@ const MoneySchema = Type.Object({
   currency: Type.String({ description: 'ISO 4217 code' }),
 })
 
-const StatusSchema = Type.Union(orderStatuses.map((status) => Type.Literal(status)))
+const StatusSchema = Type.Enum([...orderStatuses])
 
 export const OrderSchema = Type.Object({
   id: Uuid,
