@@ -4,6 +4,7 @@ import { ConfigError, loadEnv, serviceEnv, type EnvSource } from '@microshop/pla
 const { HOST, PORT, LOG_LEVEL, SHUTDOWN_TIMEOUT_MS } = serviceEnv(8080)
 const url = (defaultUrl: string) => Type.String({ default: defaultUrl, pattern: '^https?://' })
 const optionalTimeoutMs = Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 }))
+const DEFAULT_CORS_ORIGINS = 'http://localhost:5173,http://127.0.0.1:5173'
 
 // GatewayEnv has no database or broker settings: the gateway keeps no state of its own.
 const GatewayEnv = Type.Object({
@@ -36,7 +37,7 @@ const GatewayEnv = Type.Object({
   AUTH_RATE_LIMIT_MAX: Type.Integer({ default: 20, minimum: 0 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ default: 60_000, minimum: 1_000 }),
   /** CORS_ORIGINS are the browser origins (comma-separated) allowed to call the API: the storefront. */
-  CORS_ORIGINS: Type.String({ default: 'http://localhost:5173,http://127.0.0.1:5173' }),
+  CORS_ORIGINS: Type.String({ default: DEFAULT_CORS_ORIGINS }),
   /** TRUST_PROXY takes client addresses from X-Forwarded-For: set it behind a load balancer. */
   TRUST_PROXY: Type.Boolean({ default: false }),
 })
@@ -61,7 +62,21 @@ export type GatewayConfig = GatewayEnv & {
 
 /** loadGatewayConfig parses the gateway's settings once at boot, listing every problem. */
 export function loadGatewayConfig(source: EnvSource = process.env): GatewayConfig {
-  const env = loadEnv(GatewayEnv, source)
+  const corsOrigins = (source.CORS_ORIGINS || DEFAULT_CORS_ORIGINS)
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '')
+  const corsProblems = corsOrigins
+    .filter((origin) => !/^https?:\/\/[^/]+$/.test(origin))
+    .map((origin) => `CORS_ORIGINS: ${origin} is not an origin like https://shop.example.com`)
+  let env: GatewayEnv
+  try {
+    env = loadEnv(GatewayEnv, source)
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError([...error.problems, ...corsProblems])
+    throw error
+  }
+  if (corsProblems.length > 0) throw new ConfigError(corsProblems)
   const upstream = (name: UpstreamName, url: string, timeoutMs: number | undefined): Upstream => ({
     name,
     url: url.replace(/\/+$/, ''),
@@ -73,13 +88,6 @@ export function loadGatewayConfig(source: EnvSource = process.env): GatewayConfi
     payments: upstream('payments', env.PAYMENTS_URL, env.PAYMENTS_UPSTREAM_TIMEOUT_MS),
     catalog: upstream('catalog', env.CATALOG_URL, env.CATALOG_UPSTREAM_TIMEOUT_MS),
   }
-  const corsOrigins = env.CORS_ORIGINS.split(',')
-    .map((origin) => origin.trim())
-    .filter((origin) => origin !== '')
-  const problems = corsOrigins
-    .filter((origin) => !/^https?:\/\/[^/]+$/.test(origin))
-    .map((origin) => `CORS_ORIGINS: ${origin} is not an origin like https://shop.example.com`)
-  if (problems.length > 0) throw new ConfigError(problems)
   return {
     ...env,
     upstreams,

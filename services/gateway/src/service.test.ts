@@ -52,6 +52,8 @@ async function startStandIn(name: UpstreamName): Promise<StandInService> {
         })
         // `/slow` never answers: the gateway's timeout has to.
         if (url.endsWith('/created')) reply(202, {}, { location: `/${name}/42` })
+        else if (url.endsWith('/bye'))
+          reply(200, {}, { connection: 'close', 'keep-alive': 'timeout=1' })
         else if (!url.endsWith('/slow')) reply(200, { service: name })
       }
     })
@@ -287,6 +289,13 @@ describe('startGatewayService', () => {
     })
     expect(response.status).toBe(202)
     expect(response.headers.get('location')).toBe('/api/orders/42')
+  })
+
+  it("when a service closes its connection to the gateway, then the client's stays open", async () => {
+    const response = await fetch(`${gatewayUrl}/api/products/bye`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('connection')).toBe('keep-alive')
+    expect(response.headers.get('keep-alive')).not.toBe('timeout=1')
   })
 
   it('when a service does not answer in time, then the gateway answers 504 after its timeout', async () => {

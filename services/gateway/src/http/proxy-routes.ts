@@ -92,7 +92,7 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
         },
         replyOptions: {
           rewriteRequestHeaders: (request, headers) => outgoingHeaders(request, headers),
-          rewriteHeaders: (headers) => publicLocation(headers, route),
+          rewriteHeaders: (headers) => publicHeaders(headers, route),
           onError: (reply, { error }) => sendUpstreamFailure(reply, upstream, error),
           // One retry, and only of a read that failed on a connection the upstream had just closed.
           retryDelay: ({ err, req, attempt }) =>
@@ -126,9 +126,12 @@ function outgoingHeaders(
   return headers
 }
 
-// publicLocation turns a service's own path in Location (`/orders/1`) into the public one
+// publicHeaders drops the upstream connection's own headers (RFC 9110: hop-by-hop), which are
+// not the client's, and turns a service's own path in Location (`/orders/1`) into the public one
 // (`/api/orders/1`); absolute URLs and other paths pass unchanged.
-function publicLocation(headers: IncomingHttpHeaders, route: ProxyRoute): IncomingHttpHeaders {
+function publicHeaders(headers: IncomingHttpHeaders, route: ProxyRoute): IncomingHttpHeaders {
+  delete headers.connection
+  delete headers['keep-alive']
   const { location } = headers
   if (
     location !== undefined &&
