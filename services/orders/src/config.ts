@@ -12,9 +12,9 @@ const OrdersEnv = Type.Object({
   CATALOG_TIMEOUT_MS: Type.Integer({ default: 1_000, minimum: 50, maximum: 30_000 }),
   /**
    * PUBLIC_BASE_PATH is where the gateway publishes this API (`/api`): the `Location` of a new
-   * order is `<PUBLIC_BASE_PATH>/orders/<id>`, a URL the client can follow. Empty for none.
+   * order is `<PUBLIC_BASE_PATH>/orders/<id>`, a URL the client can follow. `/` for none.
    */
-  PUBLIC_BASE_PATH: Type.String({ default: '/api', pattern: '^(/[A-Za-z0-9._~-]+)*$' }),
+  PUBLIC_BASE_PATH: Type.String({ default: '/api', pattern: '^/$|^(/[A-Za-z0-9._~-]+)+$' }),
   /** STOCK_STEP_TIMEOUT_MS is how long a new order waits for the catalog's reservation. */
   STOCK_STEP_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 10 }),
   /**

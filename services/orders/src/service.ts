@@ -148,7 +148,9 @@ export async function startOrdersService(
         }),
       ),
     )
-    registerOrderRoutes(app, ctx, auth, { publicBasePath: config.PUBLIC_BASE_PATH })
+    registerOrderRoutes(app, ctx, auth, {
+      publicBasePath: config.PUBLIC_BASE_PATH === '/' ? '' : config.PUBLIC_BASE_PATH,
+    })
     await app.listen({ host: config.HOST, port: config.PORT })
     return { app, database, close }
   } catch (error) {

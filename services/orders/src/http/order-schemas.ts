@@ -45,14 +45,15 @@ export const NewOrderSchema = Type.Object(
       Type.Object(
         {
           productId: Uuid,
-          quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY }),
+          quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY, description: '1 to 100' }),
         },
         { additionalProperties: false },
       ),
       {
         minItems: 1,
         maxItems: MAX_LINES,
-        description: 'One line per product; prices come from the catalogue.',
+        description:
+          '1 to 50 lines, one per product (a product on two lines is a 400); prices come from the catalogue.',
       },
     ),
     paymentMethod: Type.String({
