@@ -45,9 +45,12 @@ export const PLACED_STATUS = 202
  * the common case, then costs no extra round trip.
  */
 export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Promise<PlacedOrder> {
-  const { caller, idempotencyKey: key } = input
+  const { caller } = input
   const lines = checkOrderRequest(input.request)
-  const hash = key === undefined ? undefined : requestHash(input.request)
+  const idempotency =
+    input.idempotencyKey === undefined
+      ? undefined
+      : { key: input.idempotencyKey, requestHash: requestHash(input.request) }
   const products = await priceLines(ctx, lines, input.traceparent)
   const now = ctx.now()
   const record = quoteOrder({
@@ -75,14 +78,15 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
   )
 
   return ctx.store.transaction(async (tx) => {
-    if (key !== undefined && hash !== undefined) {
-      const response = { requestHash: hash, orderId: order.id, status: PLACED_STATUS, body: order }
+    if (idempotency) {
+      const { key, requestHash } = idempotency
+      const response = { requestHash, orderId: order.id, status: PLACED_STATUS, body: order }
       const claim = await tx.idempotencyKeys.claim(caller.userId, key, response)
       if (claim === 'in_flight') throw requestInFlight()
       if (claim === 'taken') {
         const earlier = await tx.idempotencyKeys.find(caller.userId, key)
         if (!earlier) throw requestInFlight()
-        return replay(earlier, hash)
+        return replay(earlier, requestHash)
       }
     }
     await tx.orders.insert(record)
@@ -104,14 +108,13 @@ export function quoteOrder(input: {
   const items = input.lines.map((line) => {
     const product = input.products.get(line.productId)
     if (!product) throw new Error(`No price for product ${line.productId}`)
-    const { currency } = product.price
     return {
       productId: product.id,
       sku: product.sku,
       name: product.name,
       unitPrice: product.price,
       quantity: line.quantity,
-      lineTotal: { amount: product.price.amount * line.quantity, currency },
+      lineTotal: { amount: product.price.amount * line.quantity, currency: product.price.currency },
     }
   })
   const currency = items[0]?.unitPrice.currency ?? 'USD'
