@@ -68,8 +68,8 @@ export interface SimulatedProcessorOptions {
  * payment methods (an unknown method is declined as `invalid_payment_method`, where Stripe says
  * "No such PaymentMethod") and keeps its own records by idempotency key, as Stripe does, so a
  * repeated call gets the first answer and a charge or refund happens at most once. A repeat is
- * answered from those records before any simulated failure, the way Stripe's idempotency layer
- * replays a stored response.
+ * answered from those records even when new work would fail, the way Stripe's idempotency layer
+ * replays a stored response. A new charge costs one insert.
  */
 export class SimulatedProcessor implements PaymentProcessor {
   private readonly latencyMs: number
@@ -101,10 +101,10 @@ export class SimulatedProcessor implements PaymentProcessor {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     await this.roundTrip()
     const requestHash = fingerprint(request.amount, request.paymentMethod)
-    const recorded = await this.findCharge(request.idempotencyKey)
-    if (recorded) return replayCharge(recorded, requestHash)
     const outcome = testCards[request.paymentMethod] ?? 'invalid_payment_method'
     if (outcome === 'processing_error' || this.failsTransiently()) {
+      const recorded = await this.findCharge(request.idempotencyKey)
+      if (recorded) return replayCharge(recorded, requestHash)
       throw new TransientProcessorError()
     }
     const inserted = await this.db
@@ -122,7 +122,7 @@ export class SimulatedProcessor implements PaymentProcessor {
       .onConflict((oc) => oc.column('idempotencyKey').doNothing())
       .returningAll()
       .executeTakeFirst()
-    // A concurrent call with the same key recorded first: its answer is the answer.
+    // The key was charged before (a repeat, or a concurrent call): the first answer is the answer.
     const record = inserted ?? (await this.findCharge(request.idempotencyKey))
     if (!record) throw new Error(`The charge ${request.idempotencyKey} vanished`)
     return replayCharge(record, requestHash)
@@ -130,9 +130,11 @@ export class SimulatedProcessor implements PaymentProcessor {
 
   async refund(request: RefundRequest): Promise<RefundResult> {
     await this.roundTrip()
-    const recorded = await this.findRefund(request.idempotencyKey)
-    if (recorded) return replayRefund(recorded, request)
-    if (this.failsTransiently()) throw new TransientProcessorError()
+    if (this.failsTransiently()) {
+      const recorded = await this.findRefund(request.idempotencyKey)
+      if (recorded) return replayRefund(recorded, request)
+      throw new TransientProcessorError()
+    }
     const charge = await this.db
       .selectFrom('simulatedProcessorCharges')
       .selectAll()
@@ -158,8 +160,8 @@ export class SimulatedProcessor implements PaymentProcessor {
       .returningAll()
       .executeTakeFirst()
     if (inserted) return { refundId: inserted.refundId }
-    const concurrent = await this.findRefund(request.idempotencyKey)
-    if (concurrent) return replayRefund(concurrent, request)
+    const recorded = await this.findRefund(request.idempotencyKey)
+    if (recorded) return replayRefund(recorded, request)
     throw new Error(`The charge ${request.chargeId} was already refunded under another key`)
   }
 
