@@ -34,6 +34,21 @@ export function shopUrls(ports: ShopPorts, host = '127.0.0.1'): Record<string, s
   }
 }
 
+/** portsInUse are the ports of the shop that something already listens on (on 127.0.0.1). */
+export async function portsInUse(ports: ShopPorts): Promise<number[]> {
+  const taken = await Promise.all(
+    Object.values(ports).map(
+      (port) =>
+        new Promise<number | undefined>((resolve) => {
+          const probe = createServer()
+          probe.once('error', () => resolve(port))
+          probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)))
+        }),
+    ),
+  )
+  return taken.filter((port) => port !== undefined)
+}
+
 /** freePorts asks the OS for a free port per service: for tests that run beside a running shop. */
 export async function freePorts(): Promise<ShopPorts> {
   const names = Object.keys(defaultPorts) as ServiceName[]

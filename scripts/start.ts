@@ -6,12 +6,11 @@
 import { relative, resolve } from 'node:path'
 import { ConfigError } from '@microshop/platform/config'
 import { startAllInOne } from './all-in-one.ts'
-import { defaultPorts } from './shop-layout.ts'
+import { defaultPorts, portsInUse } from './shop-layout.ts'
 
 // DEV_ADMIN is the admin account of a local shop when ADMIN_EMAIL and ADMIN_PASSWORD are not set.
 const DEV_ADMIN = { email: 'admin@microshop.local', password: 'microshop-admin' }
 
-const startedAt = performance.now()
 const repoRoot = resolve(import.meta.dirname, '..')
 const dataDir = resolve(repoRoot, process.env.DATA_DIR ?? '.data')
 const adminDefaulted = !process.env.ADMIN_EMAIL && !process.env.ADMIN_PASSWORD
@@ -21,6 +20,14 @@ if (ignored.length > 0) {
     `npm start runs embedded and ignores ${ignored.join(' and ')}; ` +
       '`npm run start:services` runs the services against Postgres and NATS.',
   )
+}
+
+// A second shop on the same ports would also open the same embedded databases, which PGlite does
+// not allow: it is refused before anything is opened.
+const taken = await portsInUse(defaultPorts)
+if (taken.length > 0) {
+  console.error(`microshop did not start: port ${taken.join(', ')} is in use (already running?)`)
+  process.exit(1)
 }
 
 let shop: Awaited<ReturnType<typeof startAllInOne>>
@@ -42,7 +49,8 @@ try {
   process.exit(1)
 }
 
-const seconds = ((performance.now() - startedAt) / 1000).toFixed(1)
+// performance.now() counts from the start of the process: loading the code is part of the wait.
+const seconds = (performance.now() / 1000).toFixed(1)
 const service = (name: string, port: number, note: string) =>
   `  ${name.padEnd(9)} http://127.0.0.1:${port}${note}`
 console.error(
