@@ -87,11 +87,14 @@ export async function settlePayment(
         return { step: 'handled' }
       }
       const locked = round === 1 ? await open(trx, now()) : await lockPaymentOfOrder(trx, orderId)
-      const decided = locked && decide(locked, answer, cause, options.mayCharge, now())
-      if (locked && decided) await record(trx, locked, decided.payment, cause)
-      const step = decided?.step ?? 'none'
-      if (step === 'none' && cause.eventId) await handleOnce(trx, CONSUMER, cause.eventId)
-      return decided ?? { step: 'none' }
+      let decided: Round = { step: 'none' }
+      if (locked) {
+        const decision = decide(locked, answer, cause, options.mayCharge, now())
+        await record(trx, locked, decision.payment, cause)
+        decided = decision.round
+      }
+      if (decided.step === 'none' && cause.eventId) await handleOnce(trx, CONSUMER, cause.eventId)
+      return decided
     })
     switch (next.step) {
       case 'handled':
@@ -112,19 +115,19 @@ export async function settlePayment(
   throw new Error(`The payment of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`)
 }
 
-/** decide applies the last answer and picks the next step, returning the payment as it should be saved. */
+/** decide applies the processor's last answer and picks the next round, with the payment to save. */
 function decide(
   locked: Payment,
   answer: ProcessorAnswer | undefined,
   cause: Cause,
   mayCharge: boolean,
   now: Date,
-): (Round & { payment: Payment }) | undefined {
+): { round: Round; payment: Payment } {
   const giveUp = cause.lastAttempt || locked.orderClosedAt !== null
   let payment = answer ? recordAnswer(locked, answer, { giveUp, now }) : locked
   if (answer?.call === 'charge' && answer.result.status === 'transient') {
     // Still PENDING: nothing was charged; the bus redelivers after its backoff to try again.
-    if (payment.status === 'PENDING') return { step: 'retry', payment }
+    if (payment.status === 'PENDING') return { round: { step: 'retry' }, payment }
   }
   let step = nextStep(payment)
   if (step.step === 'fail') {
@@ -133,13 +136,13 @@ function decide(
   }
   switch (step.step) {
     case 'charge':
-      if (!mayCharge) return { step: 'none', payment }
+      if (!mayCharge) return { round: { step: 'none' }, payment }
       payment = payment.chargeOutstanding ? payment : chargeSent(payment, now)
-      return { step: 'charge', payment }
+      return { round: { step: 'charge', payment }, payment }
     case 'refund':
-      return { step: 'refund', payment, chargeId: step.chargeId }
+      return { round: { step: 'refund', payment, chargeId: step.chargeId }, payment }
     default:
-      return { step: 'none', payment }
+      return { round: { step: 'none' }, payment }
   }
 }
 
