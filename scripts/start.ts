@@ -51,8 +51,7 @@ try {
 
 // performance.now() counts from the start of the process: loading the code is part of the wait.
 const seconds = (performance.now() / 1000).toFixed(1)
-const service = (name: string, port: number, note: string) =>
-  `  ${name.padEnd(9)} http://127.0.0.1:${port}${note}`
+const service = (name: string, port: number) => `  ${name.padEnd(9)} http://127.0.0.1:${port}`
 console.error(
   [
     '',
@@ -60,10 +59,10 @@ console.error(
     '',
     `  gateway   http://localhost:${defaultPorts.gateway}/api   the public API`,
     `  docs      http://localhost:${defaultPorts.gateway}/docs  try it from the browser`,
-    service('users', defaultPorts.users, ''),
-    service('orders', defaultPorts.orders, ''),
-    service('payments', defaultPorts.payments, ''),
-    service('catalog', defaultPorts.catalog, ''),
+    service('users', defaultPorts.users),
+    service('orders', defaultPorts.orders),
+    service('payments', defaultPorts.payments),
+    service('catalog', defaultPorts.catalog),
     '',
     `  data      ${relative(process.cwd(), dataDir) || '.'}/ (delete it to start afresh)`,
     ...(adminDefaulted
