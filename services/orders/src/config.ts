@@ -24,6 +24,11 @@ const OrdersEnv = Type.Object({
   PAYMENT_STEP_TIMEOUT_MS: Type.Integer({ default: 60_000, minimum: 10 }),
   /** SAGA_SWEEP_INTERVAL_MS is how often overdue PENDING orders are looked for. */
   SAGA_SWEEP_INTERVAL_MS: Type.Integer({ default: 1_000, minimum: 10 }),
+  /**
+   * SAGA_SWEEP_START_DELAY_MS holds the first sweep after start-up, so the answers that queued up
+   * while orders was down are applied before their orders are judged overdue.
+   */
+  SAGA_SWEEP_START_DELAY_MS: Type.Integer({ default: 10_000, minimum: 0 }),
   /** IDEMPOTENCY_KEY_RETENTION_HOURS is how long a key's response is replayed; a day at least. */
   IDEMPOTENCY_KEY_RETENTION_HOURS: Type.Integer({ default: 24, minimum: 24 }),
 })

@@ -8,16 +8,21 @@ export interface PeriodicJob {
 
 /**
  * startPeriodicJob runs `run` every `intervalMs`, one run at a time, at once again when it says
- * there is more to do (a full batch). A failed run is logged and tried at the next interval.
+ * there is more to do (a full batch). The first run is after `firstRunAfterMs`. A failed run is
+ * logged and tried at the next interval.
  */
 export function startPeriodicJob(options: {
   name: string
   intervalMs: number
+  firstRunAfterMs?: number
   logger: Logger
   run: () => Promise<{ more: boolean }>
 }): PeriodicJob {
   const stopping = new AbortController()
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined)
   const loop = (async () => {
+    if (options.firstRunAfterMs) await pause(options.firstRunAfterMs)
     while (!stopping.signal.aborted) {
       let more = false
       try {
@@ -25,11 +30,7 @@ export function startPeriodicJob(options: {
       } catch (error) {
         options.logger.warn({ err: error, job: options.name }, 'periodic job failed; will retry')
       }
-      if (!more) {
-        await sleep(options.intervalMs, undefined, { signal: stopping.signal }).catch(
-          () => undefined,
-        )
-      }
+      if (!more) await pause(options.intervalMs)
     }
   })()
   return {

@@ -108,6 +108,7 @@ export async function startOrdersService(
       startPeriodicJob({
         name: 'reject-overdue-orders',
         intervalMs: config.SAGA_SWEEP_INTERVAL_MS,
+        firstRunAfterMs: config.SAGA_SWEEP_START_DELAY_MS,
         logger,
         run: async () => ({ more: (await rejectOverdueOrders(ctx, SWEEP_BATCH)) === SWEEP_BATCH }),
       }),

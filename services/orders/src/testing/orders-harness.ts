@@ -109,6 +109,7 @@ export async function startOrdersHarness(
       // Nothing listens here unless a test says otherwise: a read model miss is a 503.
       CATALOG_URL: 'http://127.0.0.1:9',
       SAGA_SWEEP_INTERVAL_MS: '20',
+      SAGA_SWEEP_START_DELAY_MS: '0',
       ...env,
     }),
     { logger, metrics, broker, now: () => new Date(Date.now() + clockOffsetMs) },
