@@ -1,0 +1,426 @@
+// bench/run-bench.ts (`npm run bench`, `npm run bench -- --mode embedded`): checkout throughput
+// and latency through the gateway, with the machine's own ceilings measured in the same run.
+// It measures the ceilings, starts a fresh shop, registers shoppers, steps the checkout arrival
+// rate up until the shop stops keeping up, runs half of that rate (and 250/s, the spec's line)
+// for the latency figures, measures read capacity, and prints the table, writing the JSON and the
+// plot under bench/results/. Whatever it started it removes, also when it fails or is stopped.
+import { mkdir, writeFile, copyFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Pool } from 'undici'
+import {
+  buildFigures,
+  formatStepLine,
+  formatTable,
+  SPEC_TARGETS,
+  type BenchResult,
+} from './bench-report.ts'
+import {
+  fastifyHelloRequestsPerSecond,
+  jetstreamPublishAcksPerSecond,
+  postgresCommitsPerSecond,
+} from './ceilings.ts'
+import { ownNatsServer, sharedNatsServer, type BenchNats } from './bench-nats.ts'
+import { latencyPlotSvg } from './latency-plot.ts'
+import {
+  measureIdleCpu,
+  runMeasuredStep,
+  type MeasuredStepOptions,
+  type StepReport,
+} from './measured-step.ts'
+import {
+  watchSettlementByPolling,
+  watchSettlementOverNats,
+  type SettlementWatch,
+} from './order-settlement.ts'
+import { fixedProcess, procAvailable, rssBytes } from './process-stats.ts'
+import { runReadLoad } from './read-load.ts'
+import { createBenchProducts, readPaths, signUpShoppers } from './shop-setup.ts'
+import {
+  startEmbeddedShop,
+  startSeparateShop,
+  type BenchMode,
+  type ShopUnderBench,
+} from './shop-under-bench.ts'
+import { openWorkCounters, type WorkCounters } from './work-counters.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'separate' },
+    rates: { type: 'string' },
+    'step-seconds': { type: 'string', default: '8' },
+    'steady-seconds': { type: 'string', default: '12' },
+    'warm-up-seconds': { type: 'string', default: '2' },
+    shoppers: { type: 'string', default: '100' },
+    products: { type: 'string', default: '50' },
+    'read-rate': { type: 'string', default: '50' },
+    'nats-url': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
+})
+if (args.mode !== 'separate' && args.mode !== 'embedded') {
+  console.error('--mode is separate (the default) or embedded')
+  process.exit(2)
+}
+const mode: BenchMode = args.mode
+
+/** DEFAULT_RATES step the offered checkouts/s up; the run stops at the first step past saturation. */
+const DEFAULT_RATES: Record<BenchMode, number[]> = {
+  separate: [25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 600, 800, 1000],
+  embedded: [25, 50, 75, 100, 150, 200],
+}
+const settings = {
+  rates: args.rates ? args.rates.split(',').map(Number) : DEFAULT_RATES[mode],
+  warmUpMs: Number(args['warm-up-seconds']) * 1000,
+  stepMs: Number(args['step-seconds']) * 1000,
+  steadyMs: Number(args['steady-seconds']) * 1000,
+  shoppers: Number(args.shoppers),
+  products: Number(args.products),
+  readRatePerSecond: Number(args['read-rate']),
+  /** settleWithinMs is how long an order may take, from when it was due, before it counts as unsettled. */
+  settleWithinMs: 10_000,
+  clientConnections: 128,
+  /** the ceilings' concurrency: the services' default database pool size, the relay's in-flight publishes. */
+  postgresConcurrency: 10,
+  jetstreamInFlight: 64,
+  httpConnections: 32,
+  ceilingSeconds: 4,
+  readCapacitySeconds: 5,
+  idleSeconds: 5,
+  logLevel: 'warn',
+  postgresAdminUrl: process.env.POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  /** natsUrl is the machine's NATS, where embedded mode measures its ceiling if it is there. */
+  natsUrl: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+}
+if (
+  settings.rates.some((rate) => !(rate > 0)) ||
+  [settings.stepMs, settings.steadyMs, settings.shoppers, settings.products].some(
+    (value) => !(value > 0),
+  )
+) {
+  console.error(
+    '--rates, --step-seconds, --steady-seconds, --shoppers and --products must be positive',
+  )
+  process.exit(2)
+}
+
+const resultsDir = join(import.meta.dirname, 'results')
+const runStartedMs = performance.now()
+const log = (line: string) =>
+  console.error(`[bench +${((performance.now() - runStartedMs) / 1000).toFixed(1)}s] ${line}`)
+
+// cleanups run in reverse order once, at the end or on Ctrl-C: nothing the run made is left.
+const cleanups: (() => Promise<unknown>)[] = []
+async function cleanUp(): Promise<void> {
+  for (let cleanup = cleanups.pop(); cleanup; cleanup = cleanups.pop()) {
+    await cleanup().catch((error: unknown) => log(`clean-up failed: ${String(error)}`))
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping and removing what the run made...`)
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+
+try {
+  await main()
+} catch (error) {
+  console.error('the benchmark failed:', error)
+  process.exitCode = 1
+} finally {
+  await cleanUp()
+}
+
+async function main(): Promise<void> {
+  if (!procAvailable) throw new Error('the benchmark reads /proc: run it on Linux')
+  const startedAt = new Date()
+  const started = performance.now()
+  log(`mode ${mode}; services log at LOG_LEVEL=${settings.logLevel}; ${cpus().length} cores`)
+  log('this machine runs the load generator too: its CPU time is reported as bench-client')
+
+  let nats: BenchNats | undefined
+  if (mode === 'separate') {
+    const started = args['nats-url'] ? sharedNatsServer(args['nats-url']) : await ownNatsServer()
+    cleanups.push(() => started.close())
+    nats = started
+    log(`NATS: ${nats.description}`)
+  }
+
+  log('measuring the ceilings...')
+  const ceilings = await measureCeilings(nats?.url ?? settings.natsUrl)
+  log(
+    `ceilings: Postgres ${fmtCeiling(ceilings.postgresCommitsPerSecond)} commits/s, JetStream ` +
+      `${fmtCeiling(ceilings.jetstreamPublishAcksPerSecond)} publish+acks/s, Fastify ` +
+      `${fmtCeiling(ceilings.fastifyHelloRequestsPerSecond)} req/s`,
+  )
+
+  // --cpu-prof DIR: every service process writes a V8 CPU profile there when it exits.
+  const profileDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined
+  const extraEnv: Record<string, string> = profileDir
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` }
+    : {}
+  log('starting the shop...')
+  const shop =
+    mode === 'separate'
+      ? await startSeparateShop({
+          adminUrl: settings.postgresAdminUrl,
+          nats: nats as BenchNats,
+          extraEnv,
+          log,
+        })
+      : await startEmbeddedShop(extraEnv)
+  cleanups.push(() => shop.close())
+  log(
+    `ready: ${Object.entries(shop.readyMs)
+      .map(([name, ms]) => `${name} ${ms} ms`)
+      .join(', ')}`,
+  )
+  const idleRss = rssOf(shop)
+  const processGroups = [
+    ...shop.processes.map(({ name, pid }) => fixedProcess(name, pid)),
+    ...shop.infrastructure,
+    fixedProcess('bench-client', process.pid),
+  ]
+
+  const pool = new Pool(shop.gatewayUrl, {
+    connections: settings.clientConnections,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  })
+  cleanups.push(() => pool.close())
+  log(`registering ${settings.shoppers} shoppers and ${settings.products} products...`)
+  const [productIds, shoppers, paths] = await Promise.all([
+    createBenchProducts(pool, settings.products),
+    signUpShoppers(pool, settings.shoppers, 4),
+    readPaths(pool),
+  ])
+
+  const settlement: SettlementWatch = shop.nats
+    ? await watchSettlementOverNats(shop.nats.url, shop.nats.namespace)
+    : watchSettlementByPolling(pool)
+  cleanups.push(() => settlement.close())
+  log(`orders' outcomes by ${settlement.how}`)
+  let counters: WorkCounters | undefined
+  if (shop.nats) {
+    counters = await openWorkCounters(settings.postgresAdminUrl, shop.databases, shop.nats)
+    const opened = counters
+    cleanups.push(() => opened.close())
+  }
+  log(`measuring the idle shop's CPU for ${settings.idleSeconds} s...`)
+  const idleCpuCores = await measureIdleCpu(processGroups, settings.idleSeconds * 1000)
+
+  const stepOptions = (kind: StepReport['kind'], ratePerSecond: number, durationMs: number) =>
+    ({
+      kind,
+      ratePerSecond,
+      durationMs,
+      warmUpMs: settings.warmUpMs,
+      settleWithinMs: settings.settleWithinMs,
+      pool,
+      settlement,
+      shoppers,
+      productIds,
+      gatewayUrl: shop.gatewayUrl,
+      readPaths: paths,
+      readRatePerSecond: settings.readRatePerSecond,
+      processGroups,
+      counters,
+    }) satisfies MeasuredStepOptions
+  const steps: StepReport[] = []
+  const runStep = async (
+    kind: StepReport['kind'],
+    rate: number,
+    durationMs: number,
+    drain = true,
+  ) => {
+    const step = await runMeasuredStep(stepOptions(kind, rate, durationMs))
+    steps.push(step)
+    log(formatStepLine(step))
+    // Let a backlog drain, so that it does not count against the next step.
+    if (drain) await settlement.quiet(500, step.overloadedBecause ? 30_000 : 5_000)
+    return step
+  }
+
+  log('stepping the arrival rate up...')
+  let stoppedBecause = `the highest rate asked for (${settings.rates.at(-1)}/s) kept up`
+  let lastGoodRate = 0
+  for (const rate of settings.rates) {
+    const step = await runStep('ladder', rate, settings.stepMs)
+    if (!step.overloadedBecause) {
+      lastGoodRate = rate
+      continue
+    }
+    stoppedBecause = `at ${rate}/s: ${step.overloadedBecause}`
+    // One step halfway back, when the ladder's rungs are wide there: a finer saturation point.
+    const between = Math.round((lastGoodRate + rate) / 2)
+    if (lastGoodRate > 0 && rate - lastGoodRate > 0.2 * rate) {
+      const refined = await runStep('ladder', between, settings.stepMs)
+      if (refined.overloadedBecause)
+        stoppedBecause = `at ${between}/s: ${refined.overloadedBecause}`
+    }
+    break
+  }
+  const saturationStep = steps.reduce((best, step) =>
+    step.confirmedPerSecond > best.confirmedPerSecond ? step : best,
+  )
+  const saturation = {
+    confirmedPerSecond: Math.round(saturationStep.confirmedPerSecond),
+    offeredPerSecond: saturationStep.offeredPerSecond,
+    stepIndex: steps.indexOf(saturationStep),
+    stoppedBecause,
+  }
+  log(`saturation: ${saturation.confirmedPerSecond} confirmed/s (${stoppedBecause})`)
+
+  if (saturation.confirmedPerSecond < 2) {
+    throw new Error(`no checkout was confirmed at the lowest rate: ${stoppedBecause}`)
+  }
+  const halfRate = Math.round(saturation.confirmedPerSecond / 2)
+  await runStep('half-saturation', halfRate, settings.steadyMs)
+
+  log('measuring read capacity (reads only, flat out)...')
+  const readCapacity = await runReadLoad({
+    gatewayUrl: shop.gatewayUrl,
+    paths,
+    durationSeconds: settings.readCapacitySeconds,
+    connections: settings.httpConnections,
+  })
+
+  // The spec's latency targets are set at 250/s: measured apart unless half saturation is that.
+  // Last, since past saturation it leaves a backlog behind; only a ladder step long then.
+  if (mode === 'separate' && Math.abs(halfRate - 250) > 12) {
+    const beyond = saturation.confirmedPerSecond < 250
+    await runStep('spec-250', 250, beyond ? settings.stepMs : settings.steadyMs, false)
+  }
+  const afterRss = rssOf(shop)
+
+  const measured: Omit<BenchResult, 'figures'> = {
+    mode,
+    startedAt: startedAt.toISOString(),
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
+    settings: {
+      ...settings,
+      postgresAdminUrl: redact(settings.postgresAdminUrl),
+      nats: nats?.description ?? 'none: the in-process bus',
+      settlement: settlement.how,
+      targets: SPEC_TARGETS,
+    },
+    ceilings,
+    readyMs: shop.readyMs,
+    idleCpuCores,
+    rssMiB: { idle: idleRss, after: afterRss },
+    steps,
+    saturation,
+    readCapacity,
+  }
+  const result: BenchResult = { ...measured, figures: buildFigures(measured) }
+  const written = await writeResults(result)
+
+  console.log('')
+  console.log(
+    `microshop benchmark, ${mode === 'separate' ? 'separate processes on Postgres + NATS JetStream' : 'embedded (npm start: one process, PGlite, in-process bus)'}; ` +
+      `${result.machine.cpus} x ${result.machine.cpuModel}; services at LOG_LEVEL=${settings.logLevel}`,
+  )
+  console.log(`saturation: ${saturation.stoppedBecause}`)
+  console.log(`outcomes timed by ${settlement.how}`)
+  console.log('')
+  console.log(formatTable(result.figures))
+  console.log('')
+  console.log(`wrote ${written.join(', ')}`)
+  if (profileDir) console.log(`CPU profiles (written as the services exit): ${profileDir}`)
+  log(`the run took ${Math.round((performance.now() - started) / 1000)} s before clean-up`)
+}
+
+async function measureCeilings(natsUrl: string): Promise<BenchResult['ceilings']> {
+  const seconds = settings.ceilingSeconds
+  // In embedded mode the servers are optional: a ceiling that cannot be measured is left out.
+  const optional = async (what: string, measure: () => Promise<number>) => {
+    try {
+      return Math.round(await measure())
+    } catch (error) {
+      if (mode === 'separate') throw error
+      log(`no ${what} ceiling: ${error instanceof Error ? error.message : String(error)}`)
+      return null
+    }
+  }
+  return {
+    postgresCommitsPerSecond: await optional('Postgres', () =>
+      postgresCommitsPerSecond(
+        settings.postgresAdminUrl,
+        settings.postgresConcurrency,
+        seconds * 1000,
+      ),
+    ),
+    jetstreamPublishAcksPerSecond: await optional('JetStream', () =>
+      jetstreamPublishAcksPerSecond(natsUrl, settings.jetstreamInFlight, seconds * 1000),
+    ),
+    fastifyHelloRequestsPerSecond: Math.round(
+      await fastifyHelloRequestsPerSecond(settings.httpConnections, seconds),
+    ),
+  }
+}
+
+function rssOf(shop: ShopUnderBench): Record<string, number> {
+  return Object.fromEntries(
+    shop.processes.map(({ name, pid }) => [name, Math.round((rssBytes(pid) ?? NaN) / 1024 ** 2)]),
+  )
+}
+
+async function writeResults(result: BenchResult): Promise<string[]> {
+  await mkdir(resultsDir, { recursive: true })
+  const stamp = result.startedAt.replaceAll(':', '').replace(/\.\d+Z$/, 'Z')
+  const jsonPath = join(resultsDir, `${stamp}-${result.mode}.json`)
+  const latestPath = join(resultsDir, `latest-${result.mode}.json`)
+  const plotPath = join(
+    resultsDir,
+    result.mode === 'separate' ? 'latency-vs-rate.svg' : 'latency-vs-rate-embedded.svg',
+  )
+  await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`)
+  await copyFile(jsonPath, latestPath)
+  const svg = latencyPlotSvg(
+    result.steps.map((step) => ({
+      offeredPerSecond: step.offeredPerSecond,
+      postP50Ms: step.postLatency.p50Ms,
+      postP99Ms: step.postLatency.p99Ms,
+      confirmedP50Ms: step.placedToConfirmed.p50Ms,
+      confirmedP99Ms: step.placedToConfirmed.p99Ms,
+    })),
+    {
+      title: `microshop checkout latency vs offered rate (${result.mode === 'separate' ? 'separate processes, Postgres + NATS' : 'embedded'})`,
+      subtitle: `${result.machine.cpus} cores, ${result.startedAt.slice(0, 10)}; saturation ${result.saturation.confirmedPerSecond} confirmed/s`,
+      targets:
+        result.mode === 'separate'
+          ? [
+              {
+                label: `POST p99 target (${SPEC_TARGETS.postP99Ms} ms at 250/s)`,
+                ms: SPEC_TARGETS.postP99Ms,
+              },
+              {
+                label: `placed->CONFIRMED p99 target (${SPEC_TARGETS.placedToConfirmedP99Ms} ms at 250/s)`,
+                ms: SPEC_TARGETS.placedToConfirmedP99Ms,
+              },
+            ]
+          : [],
+    },
+  )
+  await writeFile(plotPath, svg)
+  return [jsonPath, latestPath, plotPath]
+}
+
+function fmtCeiling(value: number | null): string {
+  return value === null ? 'n/a' : value.toLocaleString('en-US')
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.password) parsed.password = '***'
+  return parsed.toString()
+}
