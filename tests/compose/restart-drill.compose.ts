@@ -14,8 +14,13 @@ beforeAll(async () => {
   shop = shopClient(await project.publishedUrl('gateway', 8080))
 })
 
-/** batch: a checkout every `paceMs`; orders restarts when checkout `restartAt` starts. */
-const batch = { orders: 40, paceMs: 150, restartAt: 15, settleWithinMs: 60_000 }
+/**
+ * batch: a checkout starts every `paceMs`. Orders restarts when checkout `restartAt` starts: the
+ * last ones before it are still settling when it stops, the next ones meet it down or starting,
+ * and those from `afterRestartAt` on wait for the restart to end, so that some come after it
+ * whatever the machine's speed.
+ */
+const batch = { orders: 40, paceMs: 150, restartAt: 15, afterRestartAt: 30, settleWithinMs: 60_000 }
 
 describe('when orders restarts in the middle of a batch of checkouts', () => {
   let token: string
@@ -23,8 +28,6 @@ describe('when orders restarts in the middle of a batch of checkouts', () => {
   const placed: { id: string; productId: string; card: string }[] = []
   const stockBefore = new Map<string, number>()
   let settled: Order[] = []
-  let restartEndedAt = Infinity
-  let lastCheckoutStartedAt = 0
 
   beforeAll(async () => {
     ;({ token } = await shop.signUp())
@@ -40,16 +43,14 @@ describe('when orders restarts in the middle of a batch of checkouts', () => {
     await Promise.all(
       Array.from({ length: batch.orders }, async (_, index) => {
         await sleep(index * batch.paceMs)
-        lastCheckoutStartedAt = Math.max(lastCheckoutStartedAt, performance.now())
         if (index === batch.restartAt) {
           const restartStartedAt = performance.now()
           restart = project.compose(['restart', 'orders']).then(() => {
-            restartEndedAt = performance.now()
-            console.log(
-              `docker compose restart orders: ${Math.round(restartEndedAt - restartStartedAt)} ms`,
-            )
+            const took = Math.round(performance.now() - restartStartedAt)
+            console.log(`docker compose restart orders: ${took} ms`)
           })
         }
+        if (index >= batch.afterRestartAt) await restart
         // Every fourth card is declined: the batch has both outcomes.
         const line = {
           productId: products[index % products.length]!.id,
@@ -86,10 +87,6 @@ describe('when orders restarts in the middle of a batch of checkouts', () => {
     console.log(
       `the batch settled ${Math.round(performance.now() - placedAt)} ms after the last checkout`,
     )
-  })
-
-  it('then the restart finished while checkouts were still starting: they met it', () => {
-    expect(restartEndedAt).toBeLessThan(lastCheckoutStartedAt)
   })
 
   it('then every order reaches a terminal status', () => {
