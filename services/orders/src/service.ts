@@ -4,13 +4,9 @@ import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
 import { cacheVerifiedTokens } from '@microshop/platform/auth/verified-token-cache'
 import { openDatabase, serviceDataDir, type Database } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
-import { recordDeadLetters } from '@microshop/platform/events/dead-letters'
-import type { EventBus, EventBusOptions } from '@microshop/platform/events/event-bus'
-import {
-  InProcessEventBus,
-  type InProcessBroker,
-} from '@microshop/platform/events/in-process-event-bus'
-import { NatsEventBus } from '@microshop/platform/events/nats-event-bus'
+import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
+import type { EventBus } from '@microshop/platform/events/event-bus'
+import type { InProcessBroker } from '@microshop/platform/events/in-process-event-bus'
 import { startOutboxRelay, type OutboxRelay } from '@microshop/platform/events/outbox'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
@@ -59,7 +55,12 @@ export async function startOrdersService(
 ): Promise<OrdersService> {
   const logger = deps.logger ?? createLogger({ service: 'orders', level: config.LOG_LEVEL })
   const metrics = deps.metrics ?? createMetrics('orders')
-  const connectBus = busConnector(config, deps.broker)
+  // Without a bus the saga cannot run: say so before opening anything.
+  if (config.NATS_URL === undefined && deps.broker === undefined) {
+    throw new Error(
+      'orders needs an event bus: set NATS_URL, or run it in the all-in-one process (npm start).',
+    )
+  }
   const database = await openDatabase<OrdersTables>({
     url: config.DATABASE_URL,
     dataDir: serviceDataDir(config.DATA_DIR, 'orders'),
@@ -82,10 +83,14 @@ export async function startOrdersService(
       platformMigrations,
       { name: 'orders', directory: fileURLToPath(new URL('../migrations', import.meta.url)) },
     ])
-    bus = await connectBus({
+    bus = await connectEventBus({
+      service: 'orders',
+      natsUrl: config.NATS_URL,
+      natsNamespace: config.NATS_NAMESPACE,
+      broker: deps.broker,
+      database,
       logger,
       metrics,
-      deadLetters: recordDeadLetters(database),
     })
     relay = await startOutboxRelay({ database, bus, logger, metrics })
 
@@ -158,22 +163,4 @@ export async function startOrdersService(
     await close()
     throw error
   }
-}
-
-/**
- * busConnector picks the bus: NATS JetStream when NATS_URL is set, else the all-in-one process's
- * broker. With neither it throws at once, before anything is opened.
- */
-function busConnector(
-  config: OrdersConfig,
-  broker: InProcessBroker | undefined,
-): (options: EventBusOptions) => Promise<EventBus> {
-  const servers = config.NATS_URL
-  if (servers !== undefined) {
-    return (options) => NatsEventBus.connect({ servers, name: 'orders', ...options })
-  }
-  if (broker !== undefined) return async (options) => new InProcessEventBus({ broker, ...options })
-  throw new Error(
-    'orders needs an event bus: set NATS_URL, or run it in the all-in-one process (npm start).',
-  )
 }
