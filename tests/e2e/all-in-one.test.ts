@@ -10,6 +10,8 @@ describeShopFlows('all in one process: PGlite, in-process bus', async () => {
     env: {
       LOG_LEVEL: 'silent',
       SEED_DEMO_DATA: 'true',
+      // A processing error is retried with this backoff: short, so the cases that wait it out stay fast.
+      PROCESSOR_RETRY_BACKOFF_MS: '50,100,200,400',
       AUTH_RATE_LIMIT_MAX: String(SIGN_IN_LIMIT),
     },
     dataDir: 'memory://',

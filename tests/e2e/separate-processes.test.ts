@@ -49,7 +49,13 @@ describeShopFlows('separate processes: Postgres, NATS JetStream', async () => {
       databaseUrls: await createServiceDatabases({ adminUrl, prefix }),
       natsUrl: nats.url,
       natsNamespace: nats.namespace,
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'true' },
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'warn',
+        SEED_DEMO_DATA: 'true',
+        // A processing error is retried with this backoff: short, so the cases that wait it out stay fast.
+        PROCESSOR_RETRY_BACKOFF_MS: '50,100,200,400',
+      },
       serviceEnv: { gateway: { AUTH_RATE_LIMIT_MAX: String(SIGN_IN_LIMIT) } },
       runtime: 'source',
       output: 'capture',

@@ -222,6 +222,152 @@ export function describeShopFlows(mode: string, startShop: () => Promise<ShopUnd
       expect(await stockOf()).toBe(before)
     })
 
+    async function productBySku(sku: string): Promise<Product> {
+      const { body } = await call<Page<Product & { sku: string }>>(
+        'GET',
+        `/api/products?q=${encodeURIComponent(sku)}`,
+      )
+      const product = body.items.find((item) => item.sku === sku)
+      if (!product) throw new Error(`the demo catalogue has no ${sku}`)
+      return product
+    }
+
+    it('when funds are insufficient, then the order is REJECTED with that reason and nothing is charged', async () => {
+      const placed = await placeOrder(
+        products[3] as Product,
+        'pm_card_chargeDeclinedInsufficientFunds',
+      )
+      const order = await settled(placed.body.id, isFinal)
+      expect(order.status).toBe('REJECTED')
+      expect(order.statusHistory.at(-1)?.reason).toBe('insufficient_funds')
+      expect(await paymentsOf(order.id)).toMatchObject([
+        { status: 'FAILED', failureReason: 'insufficient_funds' },
+      ])
+    })
+
+    it('when a line asks for more than is in stock, then the order is REJECTED out_of_stock and never charged', async () => {
+      const product = await productBySku('TB-10-PEN')
+      const placed = await call<Order>('POST', '/api/orders', {
+        token,
+        body: {
+          items: [{ productId: product.id, quantity: product.stock.available + 1 }],
+          paymentMethod: 'pm_card_visa',
+        },
+      })
+      expect(placed.status).toBe(202)
+      const order = await settled(placed.body.id, isFinal)
+      expect(order.status).toBe('REJECTED')
+      expect(order.statusHistory.at(-1)?.reason).toBe('out_of_stock')
+      expect(await paymentsOf(order.id)).toEqual([])
+      expect((await productBySku('TB-10-PEN')).stock.available).toBe(product.stock.available)
+    })
+
+    it('when the processor keeps failing transiently, then the charge is retried and the order still settles', async () => {
+      const placed = await placeOrder(
+        products[4] as Product,
+        'pm_card_chargeDeclinedProcessingError',
+      )
+      const order = await settled(placed.body.id, isFinal)
+      expect(order.status).toBe('REJECTED')
+      expect(order.statusHistory.at(-1)?.reason).toBe('processing_error')
+      expect(await paymentsOf(order.id)).toMatchObject([
+        { status: 'FAILED', failureReason: 'processing_error' },
+      ])
+    })
+
+    it('when a pending order is cancelled, then it ends CANCELLED with no net charge and its stock back', async () => {
+      const product = products[4] as Product
+      const stockOf = async () =>
+        (await call<Product>('GET', `/api/products/${product.id}`)).body.stock.available
+      const before = await stockOf()
+      // A processing error is retried with backoff: the order stays PENDING long enough to cancel.
+      const placed = await placeOrder(product, 'pm_card_chargeDeclinedProcessingError')
+      const cancelled = await call<Order>('POST', `/api/orders/${placed.body.id}/cancel`, { token })
+      expect(cancelled.status).toBe(200)
+      expect(cancelled.body.status).toBe('CANCELLED')
+      const order = await settled(placed.body.id, isFinal)
+      expect(order.status).toBe('CANCELLED')
+      const deadline = Date.now() + SETTLE_TIMEOUT_MS
+      while ((await stockOf()) !== before && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      expect(await stockOf()).toBe(before)
+      expect((await paymentsOf(order.id)).filter((p) => p.status === 'SUCCEEDED')).toEqual([])
+    })
+
+    it('when a checkout is replayed with its Idempotency-Key, then it is the same order; another body is a 422', async () => {
+      const key = randomUUID()
+      const body = {
+        items: [{ productId: (products[0] as Product).id, quantity: 1 }],
+        paymentMethod: 'pm_card_visa',
+      }
+      const first = await call<Order>('POST', '/api/orders', {
+        token,
+        body,
+        headers: { 'idempotency-key': key },
+      })
+      const again = await call<Order>('POST', '/api/orders', {
+        token,
+        body,
+        headers: { 'idempotency-key': key },
+      })
+      expect(first.status).toBe(202)
+      expect(again.status).toBe(202)
+      expect(again.body.id).toBe(first.body.id)
+      const other = await call('POST', '/api/orders', {
+        token,
+        body: { ...body, paymentMethod: 'pm_card_mastercard' },
+        headers: { 'idempotency-key': key },
+      })
+      expect(other.status).toBe(422)
+      expect((await settled(first.body.id, isFinal)).status).toBe('CONFIRMED')
+      expect(await paymentsOf(first.body.id)).toHaveLength(1)
+    })
+
+    it("when another shopper asks for someone's order or payment, then it does not exist for them", async () => {
+      const placed = await placeOrder(products[0] as Product, 'pm_card_visa')
+      const order = await settled(placed.body.id, isFinal)
+      const [payment] = await paymentsOf(order.id)
+      const stranger = (await signUp()).token
+      expect((await call('GET', `/api/orders/${order.id}`, { token: stranger })).status).toBe(404)
+      expect(
+        (await call('POST', `/api/orders/${order.id}/cancel`, { token: stranger })).status,
+      ).toBe(404)
+      expect((await call('GET', `/api/payments/${payment?.id}`, { token: stranger })).status).toBe(
+        404,
+      )
+      const theirPayments = await call<Page<Payment>>('GET', `/api/payments?orderId=${order.id}`, {
+        token: stranger,
+      })
+      expect(theirPayments.body.items).toEqual([])
+      const theirOrders = await call<Page<Order>>('GET', '/api/orders', { token: stranger })
+      expect(theirOrders.body.items).toEqual([])
+      expect((await call<Order>('GET', `/api/orders/${order.id}`, { token })).body.status).toBe(
+        order.status,
+      )
+    })
+
+    it('when many shoppers race for the last units, then exactly the stock is sold, each paid once, never below zero', async () => {
+      const product = await productBySku('DS-STAND-160')
+      const units = product.stock.available
+      const placed = await Promise.all(
+        Array.from({ length: units + 6 }, () => placeOrder(product, 'pm_card_visa')),
+      )
+      expect(placed.map((p) => p.status)).toEqual(placed.map(() => 202))
+      const orders = await Promise.all(placed.map((p) => settled(p.body.id, isFinal)))
+      const confirmed = orders.filter((o) => o.status === 'CONFIRMED')
+      expect(confirmed).toHaveLength(units)
+      expect(
+        orders.filter((o) => o.status === 'REJECTED').map((o) => o.statusHistory.at(-1)?.reason),
+      ).toEqual(Array.from({ length: 6 }, () => 'out_of_stock'))
+      expect((await productBySku('DS-STAND-160')).stock.available).toBe(0)
+      for (const order of confirmed) {
+        expect(await paymentsOf(order.id)).toMatchObject([
+          { status: 'SUCCEEDED', amount: order.total },
+        ])
+      }
+    })
+
     it('when the docs are opened, then they hold every service under /api', async () => {
       const document = await call<{ paths: Record<string, unknown> }>('GET', '/openapi.json')
       expect(document.status).toBe(200)
