@@ -123,9 +123,11 @@ describe('NatsEventBus on the shared server', () => {
     await waitFor(() => handled.length === 1)
     await jsm.consumers.delete(bus.names.stream('shipping'), 'billing__shipping_parcel_shipped_v1')
     await bus.publish(shipped(2))
-    await waitFor(() => handled.includes(2), 20_000)
-    expect(handled.filter((n) => n === 1)).toHaveLength(
-      handled.includes(1) ? handled.filter((n) => n === 1).length : 0,
-    )
-  })
+    // The bus recreates the consumer as soon as the server says it is gone; on a loaded machine
+    // that notice can be missed, and recovery then waits for two missed heartbeats (about 30 s).
+    await waitFor(() => handled.includes(2), 60_000)
+    // The recreated consumer starts at the stream's beginning, so parcel 1 may come again: the
+    // consumers' inboxes make that harmless. Nothing else may arrive.
+    expect(new Set(handled)).toEqual(new Set([1, 2]))
+  }, 90_000)
 })
