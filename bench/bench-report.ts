@@ -232,6 +232,16 @@ export function buildFigures(result: Measured): Figure[] {
     ),
   })
 
+  const windowSeconds = result.steps.reduce(
+    (sum, step) => sum + (step.measuredToMs - step.measuredFromMs) / 1000,
+    0,
+  )
+  const otherSeconds = result.steps.reduce((sum, step) => sum + (step.cpuSeconds.other ?? 0), 0)
+  add({
+    figure: 'CPU used meanwhile by other work on this machine',
+    value: `${fmt(otherSeconds / windowSeconds, 2)} of ${result.machine.cpus} cores (the higher, the lower every figure)`,
+  })
+
   const readyTarget = separate ? SPEC_TARGETS.readyMs : EMBEDDED_READY_TARGET_MS
   for (const [name, ms] of Object.entries(result.readyMs)) {
     add({

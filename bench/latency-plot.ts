@@ -15,11 +15,13 @@ export interface PlotOptions {
   subtitle: string
   /** targets are horizontal dashed lines: `{ label, ms }`. */
   targets: { label: string; ms: number }[]
+  /** rateMarkers are vertical dotted lines, e.g. the saturation point. */
+  rateMarkers: { label: string; perSecond: number }[]
 }
 
-const WIDTH = 760
+const WIDTH = 880
 const HEIGHT = 440
-const MARGIN = { left: 70, right: 190, top: 60, bottom: 50 }
+const MARGIN = { left: 84, right: 220, top: 60, bottom: 50 }
 
 const SERIES = [
   { key: 'postP50Ms', label: 'POST /api/orders p50', color: '#6baed6' },
@@ -37,7 +39,13 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
     .filter((value) => Number.isFinite(value) && value > 0)
   const minMs = 10 ** Math.floor(Math.log10(Math.min(...values, 1)))
   const maxMs = 10 ** Math.ceil(Math.log10(Math.max(...values, 10)))
-  const maxRate = niceCeiling(Math.max(...sorted.map((point) => point.offeredPerSecond), 1))
+  const maxRate = niceCeiling(
+    Math.max(
+      ...sorted.map((point) => point.offeredPerSecond),
+      ...options.rateMarkers.map((marker) => marker.perSecond),
+      1,
+    ),
+  )
   const plotWidth = WIDTH - MARGIN.left - MARGIN.right
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom
   const x = (rate: number) => MARGIN.left + (rate / maxRate) * plotWidth
@@ -64,6 +72,12 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
     parts.push(
       `<line x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${y(target.ms)}" y2="${y(target.ms)}" stroke="#999" stroke-dasharray="6 4"/>`,
       `<text x="${MARGIN.left + plotWidth - 4}" y="${y(target.ms) - 4}" text-anchor="end" fill="#666">${escapeXml(target.label)}</text>`,
+    )
+  }
+  for (const marker of options.rateMarkers) {
+    parts.push(
+      `<line x1="${x(marker.perSecond)}" x2="${x(marker.perSecond)}" y1="${MARGIN.top}" y2="${MARGIN.top + plotHeight}" stroke="#c00" stroke-dasharray="2 3"/>`,
+      `<text x="${x(marker.perSecond) + 4}" y="${MARGIN.top + 14}" fill="#c00">${escapeXml(marker.label)}</text>`,
     )
   }
   SERIES.forEach((series, index) => {

@@ -156,11 +156,17 @@ async function main(): Promise<void> {
       `${fmtCeiling(ceilings.fastifyHelloRequestsPerSecond)} req/s`,
   )
 
-  // --cpu-prof DIR: every service process writes a V8 CPU profile there when it exits.
+  // --cpu-prof DIR: every service process writes a V8 CPU profile there when it exits; the
+  // services run from their sources then, so that the profiles name each file.
   const profileDir = args['cpu-prof'] ? resolve(args['cpu-prof']) : undefined
-  const extraEnv: Record<string, string> = profileDir
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` }
-    : {}
+  const extraEnv: Record<string, string> = {}
+  if (profileDir) {
+    await mkdir(profileDir, { recursive: true })
+    const preload = join(import.meta.dirname, 'profiling', 'write-cpu-profile-on-exit.ts')
+    extraEnv.NODE_OPTIONS = `--import tsx --import ${preload}`
+    extraEnv.CPU_PROFILE_DIR = profileDir
+    log(`profiling every service from its sources into ${profileDir}`)
+  }
   log('starting the shop...')
   const shop =
     mode === 'separate'
@@ -168,6 +174,7 @@ async function main(): Promise<void> {
           adminUrl: settings.postgresAdminUrl,
           nats: nats as BenchNats,
           extraEnv,
+          runtime: profileDir ? 'source' : 'bundle',
           log,
         })
       : await startEmbeddedShop(extraEnv)
@@ -310,6 +317,7 @@ async function main(): Promise<void> {
       ...settings,
       postgresAdminUrl: redact(settings.postgresAdminUrl),
       nats: nats?.description ?? 'none: the in-process bus',
+      cpuProfileDir: profileDir ?? null,
       settlement: settlement.how,
       targets: SPEC_TARGETS,
     },
@@ -329,13 +337,22 @@ async function main(): Promise<void> {
     `microshop benchmark, ${mode === 'separate' ? 'separate processes on Postgres + NATS JetStream' : 'embedded (npm start: one process, PGlite, in-process bus)'}; ` +
       `${result.machine.cpus} x ${result.machine.cpuModel}; services at LOG_LEVEL=${settings.logLevel}`,
   )
+  if (profileDir) {
+    console.log(
+      'PROFILED RUN: the services ran from their sources under the profiler; not comparable',
+    )
+  }
   console.log(`saturation: ${saturation.stoppedBecause}`)
   console.log(`outcomes timed by ${settlement.how}`)
   console.log('')
   console.log(formatTable(result.figures))
   console.log('')
   console.log(`wrote ${written.join(', ')}`)
-  if (profileDir) console.log(`CPU profiles (written as the services exit): ${profileDir}`)
+  if (profileDir) {
+    console.log(
+      `CPU profiles are written as the services exit; then: node --import tsx bench/profiling/summarize-cpu-profiles.ts ${profileDir}`,
+    )
+  }
   log(`the run took ${Math.round((performance.now() - started) / 1000)} s before clean-up`)
 }
 
@@ -394,8 +411,14 @@ async function writeResults(result: BenchResult): Promise<string[]> {
       confirmedP99Ms: step.placedToConfirmed.p99Ms,
     })),
     {
-      title: `microshop checkout latency vs offered rate (${result.mode === 'separate' ? 'separate processes, Postgres + NATS' : 'embedded'})`,
-      subtitle: `${result.machine.cpus} cores, ${result.startedAt.slice(0, 10)}; saturation ${result.saturation.confirmedPerSecond} confirmed/s`,
+      title: 'microshop: checkout latency vs offered rate',
+      subtitle: `${result.mode === 'separate' ? 'separate processes on Postgres + NATS JetStream' : 'embedded (npm start)'}; ${result.machine.cpus} cores; ${result.startedAt.slice(0, 10)}; saturation ${result.saturation.confirmedPerSecond} confirmed/s`,
+      rateMarkers: [
+        {
+          label: `saturation ${result.saturation.confirmedPerSecond}/s`,
+          perSecond: result.saturation.confirmedPerSecond,
+        },
+      ],
       targets:
         result.mode === 'separate'
           ? [

@@ -72,6 +72,8 @@ export interface SeparateShopOptions {
   nats: BenchNats
   /** extraEnv goes to every service over BENCH_ENV (e.g. NODE_OPTIONS for --cpu-prof). */
   extraEnv?: Record<string, string>
+  /** runtime `source` runs the TypeScript through tsx, so profiles name each file; default `bundle`. */
+  runtime?: 'bundle' | 'source'
   /** log hears what the launcher is doing. */
   log: (line: string) => void
 }
@@ -83,15 +85,23 @@ export interface SeparateShopOptions {
  * the way, what was made is removed before the error is thrown; close removes the databases too.
  */
 export async function startSeparateShop(options: SeparateShopOptions): Promise<ShopUnderBench> {
-  const buildStarted = performance.now()
-  await runToEnd(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'build.ts')])
-  options.log(`built the bundles (${Math.round(performance.now() - buildStarted)} ms)`)
+  const runtime = options.runtime ?? 'bundle'
+  if (runtime === 'bundle') {
+    const buildStarted = performance.now()
+    await runToEnd(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'build.ts')])
+    options.log(`built the bundles (${Math.round(performance.now() - buildStarted)} ms)`)
+  }
 
   const prefix = `bench_${randomBytes(4).toString('hex')}_`
   const removeAll = () => dropServiceDatabases({ adminUrl: options.adminUrl, prefix })
   const ports = await freePorts()
   const readiness = new ReadinessWatch(ports, (name) =>
-    childPidRunning(process.pid, join('services', name, 'dist', 'main.js')),
+    childPidRunning(
+      process.pid,
+      runtime === 'bundle'
+        ? join('services', name, 'dist', 'main.js')
+        : join('services', name, 'src', 'main.ts'),
+    ),
   )
   let processes: Awaited<ReturnType<typeof startServiceProcesses>>
   try {
@@ -102,7 +112,7 @@ export async function startSeparateShop(options: SeparateShopOptions): Promise<S
       natsUrl: options.nats.url,
       natsNamespace: options.nats.namespace,
       env: { PATH: process.env.PATH, ...BENCH_ENV, ...options.extraEnv },
-      runtime: 'bundle',
+      runtime,
       output: 'capture',
       onExit: (_service, description) => options.log(`${description} during the run`),
     })
