@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
-import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
-import { openDatabase, serviceDataDir } from '@microshop/platform/db/database'
+import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
+import { openServiceDatabase } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
 import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
 import type { EventBus } from '@microshop/platform/events/event-bus'
@@ -46,12 +45,7 @@ export async function startCatalogService(
 ): Promise<CatalogService> {
   const logger = deps.logger ?? createLogger({ service: 'catalog', level: config.LOG_LEVEL })
   const metrics = deps.metrics ?? createMetrics('catalog')
-  const database = await openDatabase<CatalogTables>({
-    url: config.DATABASE_URL,
-    dataDir: serviceDataDir(config.DATA_DIR, 'catalog'),
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'catalog',
-  })
+  const database = await openServiceDatabase<CatalogTables>('catalog', config)
   let app: HttpApp | undefined
   let bus: EventBus | undefined
   let relay: OutboxRelay | undefined
@@ -82,13 +76,7 @@ export async function startCatalogService(
       const seeded = await seedDemoCatalogue(database.db)
       if (seeded > 0) logger.info({ products: seeded }, 'demo catalogue loaded')
     }
-    const auth = createBearerAuth(
-      createAccessTokenVerifier({
-        jwksUrl: config.JWKS_URL,
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-      }),
-    )
+    const auth = bearerAuthFromJwks(config)
     await subscribeToOrderPlaced(bus, database, config.RESERVATION_TTL_SECONDS)
     await subscribeToOrderConfirmed(bus, database)
     await subscribeToOrderRejected(bus, database)

@@ -1,8 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
-import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
-import { cacheVerifiedTokens } from '@microshop/platform/auth/verified-token-cache'
-import { openDatabase, serviceDataDir, type Database } from '@microshop/platform/db/database'
+import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
+import { openServiceDatabase, type Database } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
 import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
 import type { EventBus } from '@microshop/platform/events/event-bus'
@@ -61,12 +59,7 @@ export async function startOrdersService(
       'orders needs an event bus: set NATS_URL, or run it in the all-in-one process (npm start).',
     )
   }
-  const database = await openDatabase<OrdersTables>({
-    url: config.DATABASE_URL,
-    dataDir: serviceDataDir(config.DATA_DIR, 'orders'),
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'orders',
-  })
+  const database = await openServiceDatabase<OrdersTables>('orders', config)
   let bus: EventBus | undefined
   let relay: OutboxRelay | undefined
   let app: HttpApp | undefined
@@ -143,17 +136,7 @@ export async function startOrdersService(
       database: () => database.ping(),
       bus: () => activeBus.ping(),
     })
-    // A customer sends the same token with every request: one signature check per minute is
-    // enough, and it is a good part of a checkout's CPU otherwise.
-    const auth = createBearerAuth(
-      cacheVerifiedTokens(
-        createAccessTokenVerifier({
-          jwksUrl: config.JWKS_URL,
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-        }),
-      ),
-    )
+    const auth = bearerAuthFromJwks(config)
     registerOrderRoutes(app, ctx, auth, {
       publicBasePath: config.PUBLIC_BASE_PATH === '/' ? '' : config.PUBLIC_BASE_PATH,
     })

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
-import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
-import { openDatabase, serviceDataDir } from '@microshop/platform/db/database'
+import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
+import { openServiceDatabase } from '@microshop/platform/db/database'
 import { migrate, type MigrationSource } from '@microshop/platform/db/migrate'
 import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
 import type { EventBus } from '@microshop/platform/events/event-bus'
@@ -62,12 +61,7 @@ export async function startPaymentsService(
 ): Promise<PaymentsService> {
   const logger = deps.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL })
   const metrics = deps.metrics ?? createMetrics('payments')
-  const database = await openDatabase<PaymentsTables>({
-    url: config.DATABASE_URL,
-    dataDir: serviceDataDir(config.DATA_DIR, 'payments'),
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'payments',
-  })
+  const database = await openServiceDatabase<PaymentsTables>('payments', config)
   let app: HttpApp | undefined
   let bus: EventBus | undefined
   let relay: OutboxRelay | undefined
@@ -114,13 +108,7 @@ export async function startPaymentsService(
       intervalMs: Math.min(10_000, config.PAYMENT_RECONCILE_AFTER_MS / 4),
     })
 
-    const auth = createBearerAuth(
-      createAccessTokenVerifier({
-        jwksUrl: config.JWKS_URL,
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-      }),
-    )
+    const auth = bearerAuthFromJwks(config)
     app = await createHttpApp({
       service: 'payments',
       logger,

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import type { Kysely } from 'kysely'
 import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
 import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
-import { openDatabase, serviceDataDir } from '@microshop/platform/db/database'
+import { openServiceDatabase } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
 import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
 import { registerHealthRoutes } from '@microshop/platform/http/health'
@@ -48,12 +48,7 @@ export async function startUsersService(
 ): Promise<UsersService> {
   const logger = deps.logger ?? createLogger({ service: 'users', level: config.LOG_LEVEL })
   const signingKeys = await loadSigningKeys(config)
-  const database = await openDatabase<UsersDatabase>({
-    url: config.DATABASE_URL,
-    dataDir: serviceDataDir(config.DATA_DIR, 'users'),
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'users',
-  })
+  const database = await openServiceDatabase<UsersDatabase>('users', config)
   let app: HttpApp | undefined
   let pruning: NodeJS.Timeout | undefined
   let pruningRun: Promise<void> = Promise.resolve()

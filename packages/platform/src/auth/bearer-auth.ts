@@ -1,6 +1,12 @@
 import type { FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../errors.ts'
-import type { AccessTokenVerifier, Caller, Role } from './access-token-verifier.ts'
+import {
+  createAccessTokenVerifier,
+  type AccessTokenVerifier,
+  type Caller,
+  type Role,
+} from './access-token-verifier.ts'
+import { cacheVerifiedTokens } from './verified-token-cache.ts'
 
 // BEARER_HEADER is RFC 6750's credentials syntax: the scheme in any case, then a b64token.
 const BEARER_HEADER = /^Bearer +([\w\-.~+/]+=*) *$/i
@@ -33,4 +39,27 @@ export function createBearerAuth(verify: AccessTokenVerifier): BearerAuth {
       return caller
     },
   }
+}
+
+/** JwksSettings are the token settings every service that takes bearer tokens reads. */
+export interface JwksSettings {
+  JWKS_URL: string
+  JWT_ISSUER: string
+  JWT_AUDIENCE: string
+}
+
+/**
+ * bearerAuthFromJwks is a service's BearerAuth over the users service's published keys, with
+ * verified tokens remembered for a minute: a shopper sends the same token on every request.
+ */
+export function bearerAuthFromJwks(settings: JwksSettings): BearerAuth {
+  return createBearerAuth(
+    cacheVerifiedTokens(
+      createAccessTokenVerifier({
+        jwksUrl: settings.JWKS_URL,
+        issuer: settings.JWT_ISSUER,
+        audience: settings.JWT_AUDIENCE,
+      }),
+    ),
+  )
 }

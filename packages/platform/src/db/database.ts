@@ -203,3 +203,26 @@ async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
 export function serviceDataDir(dataDir: string, service: string): string {
   return dataDir.startsWith('memory://') ? dataDir : `${dataDir}/${service}/pg`
 }
+
+/** ServiceDatabaseSettings are the database settings every service reads (serviceEnv). */
+export interface ServiceDatabaseSettings {
+  DATABASE_URL?: string | undefined
+  DATA_DIR: string
+  DATABASE_POOL_SIZE: number
+}
+
+/**
+ * openServiceDatabase opens a service's own database from its settings: Postgres at
+ * DATABASE_URL, else PGlite in `<DATA_DIR>/<service>/pg`.
+ */
+export function openServiceDatabase<DB>(
+  service: string,
+  settings: ServiceDatabaseSettings,
+): Promise<Database<DB>> {
+  return openDatabase<DB>({
+    url: settings.DATABASE_URL,
+    dataDir: serviceDataDir(settings.DATA_DIR, service),
+    poolSize: settings.DATABASE_POOL_SIZE,
+    applicationName: service,
+  })
+}
