@@ -71,8 +71,9 @@ const GROUP_LABELS: Record<string, string> = {
 
 /**
  * marginalCost fits the shop's CPU (cores busy) against confirmed checkouts/s over the steps
- * that kept up, by least squares: the slope is what one more checkout costs, the intercept what
- * the shop burns regardless. Undefined with fewer than two such steps.
+ * that kept up, by least squares: the slope is what one more checkout per second costs. The
+ * intercept is above the idle shop's CPU when work batches better as load grows (outbox rounds,
+ * group commits). Undefined with fewer than two such steps.
  */
 export function marginalCost(
   steps: readonly StepReport[],
@@ -182,8 +183,8 @@ export function buildFigures(result: Measured): Figure[] {
   const cost = marginalCost(result.steps)
   if (cost) {
     add({
-      figure: 'CPU per checkout as load grows (fit over the steps that kept up)',
-      value: `${fmt(cost.msPerCheckout, 2)} ms each, over ${fmt(cost.fixedCores * 100)}% of a core fixed`,
+      figure: 'CPU per additional checkout/s (slope over the steps that kept up)',
+      value: `${fmt(cost.msPerCheckout, 2)} ms (line meets 0/s at ${fmt(cost.fixedCores * 100)}% of a core)`,
     })
   }
   const idleShop = Object.entries(result.idleCpuCores).filter(([group]) => !NOT_THE_SHOP.has(group))

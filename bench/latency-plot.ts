@@ -3,6 +3,8 @@
 // scale with the spec's targets as dashed lines. No charting dependency for four lines.
 
 export interface PlotPoint {
+  /** connected points are the ladder's, joined by lines; the others (separate runs) stand alone, hollow. */
+  connected: boolean
   offeredPerSecond: number
   postP50Ms: number
   postP99Ms: number
@@ -85,6 +87,7 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
       (point) => Number.isFinite(point[series.key]) && point[series.key] > 0,
     )
     const path = drawn
+      .filter((point) => point.connected)
       .map(
         (point, i) =>
           `${i === 0 ? 'M' : 'L'}${x(point.offeredPerSecond).toFixed(1)},${y(point[series.key]).toFixed(1)}`,
@@ -92,8 +95,9 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
       .join(' ')
     parts.push(`<path d="${path}" fill="none" stroke="${series.color}" stroke-width="2"/>`)
     for (const point of drawn) {
+      const fill = point.connected ? series.color : '#fff'
       parts.push(
-        `<circle cx="${x(point.offeredPerSecond).toFixed(1)}" cy="${y(point[series.key]).toFixed(1)}" r="3" fill="${series.color}"/>`,
+        `<circle cx="${x(point.offeredPerSecond).toFixed(1)}" cy="${y(point[series.key]).toFixed(1)}" r="3.5" fill="${fill}" stroke="${series.color}" stroke-width="1.5"/>`,
       )
     }
     const legendY = MARGIN.top + 10 + index * 20
@@ -104,6 +108,12 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
     )
   })
 
+  const noteY = MARGIN.top + 10 + SERIES.length * 20 + 10
+  parts.push(
+    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY}" fill="#555">lines: the ladder</text>`,
+    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY + 16}" fill="#555">hollow: the runs at half</text>`,
+    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY + 32}" fill="#555">saturation and at 250/s</text>`,
+  )
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,

@@ -404,6 +404,7 @@ async function writeResults(result: BenchResult): Promise<string[]> {
   await copyFile(jsonPath, latestPath)
   const svg = latencyPlotSvg(
     result.steps.map((step) => ({
+      connected: step.kind === 'ladder',
       offeredPerSecond: step.offeredPerSecond,
       postP50Ms: step.postLatency.p50Ms,
       postP99Ms: step.postLatency.p99Ms,
