@@ -188,12 +188,14 @@ export function buildFigures(result: Measured): Figure[] {
     })
   }
   const idleShop = Object.entries(result.idleCpuCores).filter(([group]) => !NOT_THE_SHOP.has(group))
+  const idleBusiest = idleShop
+    .filter(([, cores]) => cores >= 0.005)
+    .map(([group, cores]) => `${group} ${fmt(cores * 100, 1)}%`)
   add({
     figure: 'CPU of the idle shop (timers, sweepers, pollers)',
-    value: `${fmt(idleShop.reduce((sum, [, cores]) => sum + cores, 0) * 100)}% of a core (${idleShop
-      .filter(([, cores]) => cores >= 0.005)
-      .map(([group, cores]) => `${group} ${fmt(cores * 100)}%`)
-      .join(', ')})`,
+    value:
+      `${fmt(idleShop.reduce((sum, [, cores]) => sum + cores, 0) * 100, 1)}% of a core` +
+      (idleBusiest.length > 0 ? ` (${idleBusiest.join(', ')})` : ''),
   })
 
   const spec =

@@ -1,6 +1,7 @@
 // bench/latency-plot.ts draws the benchmark's one picture by hand, as SVG: latency against the
 // offered checkout rate, p50 and p99 of POST /api/orders and of placed-to-CONFIRMED, on a log
 // scale with the spec's targets as dashed lines. No charting dependency for four lines.
+import { SPEC_TARGETS, type BenchResult } from './bench-report.ts'
 
 export interface PlotPoint {
   /** connected points are the ladder's, joined by lines; the others (separate runs) stand alone, hollow. */
@@ -19,6 +20,8 @@ export interface PlotOptions {
   targets: { label: string; ms: number }[]
   /** rateMarkers are vertical dotted lines, e.g. the saturation point. */
   rateMarkers: { label: string; perSecond: number }[]
+  /** notes are lines under the legend. */
+  notes: string[]
 }
 
 const WIDTH = 880
@@ -109,11 +112,11 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
   })
 
   const noteY = MARGIN.top + 10 + SERIES.length * 20 + 10
-  parts.push(
-    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY}" fill="#555">lines: the ladder</text>`,
-    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY + 16}" fill="#555">hollow: the runs at half</text>`,
-    `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY + 32}" fill="#555">saturation and at 250/s</text>`,
-  )
+  options.notes.forEach((note, index) => {
+    parts.push(
+      `<text x="${MARGIN.left + plotWidth + 16}" y="${noteY + index * 16}" fill="#555">${escapeXml(note)}</text>`,
+    )
+  })
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
@@ -126,6 +129,44 @@ export function latencyPlotSvg(points: readonly PlotPoint[], options: PlotOption
     '</svg>',
     '',
   ].join('\n')
+}
+
+/** benchResultPlotSvg is the plot of one run: its steps, its saturation, the spec's targets. */
+export function benchResultPlotSvg(result: BenchResult): string {
+  const separate = result.mode === 'separate'
+  const saturation = result.saturation.confirmedPerSecond
+  return latencyPlotSvg(
+    result.steps.map((step) => ({
+      connected: step.kind === 'ladder',
+      offeredPerSecond: step.offeredPerSecond,
+      postP50Ms: step.postLatency.p50Ms,
+      postP99Ms: step.postLatency.p99Ms,
+      confirmedP50Ms: step.placedToConfirmed.p50Ms,
+      confirmedP99Ms: step.placedToConfirmed.p99Ms,
+    })),
+    {
+      title: 'microshop: checkout latency vs offered rate',
+      subtitle:
+        `${separate ? 'separate processes on Postgres + NATS JetStream' : 'embedded (npm start)'}; ` +
+        `${result.machine.cpus} cores; ${result.startedAt.slice(0, 10)}; saturation ${saturation} confirmed/s`,
+      rateMarkers: [{ label: `saturation ${saturation}/s`, perSecond: saturation }],
+      notes: separate
+        ? ['lines: the ladder', 'hollow: the runs at half', 'saturation and at 250/s']
+        : ['lines: the ladder', 'hollow: the run at half', 'saturation'],
+      targets: separate
+        ? [
+            {
+              label: `POST p99 target (${SPEC_TARGETS.postP99Ms} ms at 250/s)`,
+              ms: SPEC_TARGETS.postP99Ms,
+            },
+            {
+              label: `placed->CONFIRMED p99 target (${SPEC_TARGETS.placedToConfirmedP99Ms} ms at 250/s)`,
+              ms: SPEC_TARGETS.placedToConfirmedP99Ms,
+            },
+          ]
+        : [],
+    },
+  )
 }
 
 function niceCeiling(value: number): number {

@@ -22,7 +22,7 @@ import {
   postgresCommitsPerSecond,
 } from './ceilings.ts'
 import { ownNatsServer, sharedNatsServer, type BenchNats } from './bench-nats.ts'
-import { latencyPlotSvg } from './latency-plot.ts'
+import { benchResultPlotSvg } from './latency-plot.ts'
 import {
   measureIdleCpu,
   runMeasuredStep,
@@ -49,8 +49,8 @@ const { values: args } = parseArgs({
   options: {
     mode: { type: 'string', default: 'separate' },
     rates: { type: 'string' },
-    'step-seconds': { type: 'string', default: '8' },
-    'steady-seconds': { type: 'string', default: '12' },
+    'step-seconds': { type: 'string', default: '10' },
+    'steady-seconds': { type: 'string', default: '15' },
     'warm-up-seconds': { type: 'string', default: '2' },
     shoppers: { type: 'string', default: '100' },
     products: { type: 'string', default: '50' },
@@ -402,39 +402,7 @@ async function writeResults(result: BenchResult): Promise<string[]> {
   )
   await writeFile(jsonPath, `${JSON.stringify(result, null, 2)}\n`)
   await copyFile(jsonPath, latestPath)
-  const svg = latencyPlotSvg(
-    result.steps.map((step) => ({
-      connected: step.kind === 'ladder',
-      offeredPerSecond: step.offeredPerSecond,
-      postP50Ms: step.postLatency.p50Ms,
-      postP99Ms: step.postLatency.p99Ms,
-      confirmedP50Ms: step.placedToConfirmed.p50Ms,
-      confirmedP99Ms: step.placedToConfirmed.p99Ms,
-    })),
-    {
-      title: 'microshop: checkout latency vs offered rate',
-      subtitle: `${result.mode === 'separate' ? 'separate processes on Postgres + NATS JetStream' : 'embedded (npm start)'}; ${result.machine.cpus} cores; ${result.startedAt.slice(0, 10)}; saturation ${result.saturation.confirmedPerSecond} confirmed/s`,
-      rateMarkers: [
-        {
-          label: `saturation ${result.saturation.confirmedPerSecond}/s`,
-          perSecond: result.saturation.confirmedPerSecond,
-        },
-      ],
-      targets:
-        result.mode === 'separate'
-          ? [
-              {
-                label: `POST p99 target (${SPEC_TARGETS.postP99Ms} ms at 250/s)`,
-                ms: SPEC_TARGETS.postP99Ms,
-              },
-              {
-                label: `placed->CONFIRMED p99 target (${SPEC_TARGETS.placedToConfirmedP99Ms} ms at 250/s)`,
-                ms: SPEC_TARGETS.placedToConfirmedP99Ms,
-              },
-            ]
-          : [],
-    },
-  )
+  const svg = benchResultPlotSvg(result)
   await writeFile(plotPath, svg)
   return [jsonPath, latestPath, plotPath]
 }
