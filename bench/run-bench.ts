@@ -142,9 +142,9 @@ async function main(): Promise<void> {
 
   let nats: BenchNats | undefined
   if (mode === 'separate') {
-    const started = args['nats-url'] ? sharedNatsServer(args['nats-url']) : await ownNatsServer()
-    cleanups.push(() => started.close())
-    nats = started
+    const server = args['nats-url'] ? sharedNatsServer(args['nats-url']) : await ownNatsServer()
+    cleanups.push(() => server.close())
+    nats = server
     log(`NATS: ${nats.description}`)
   }
 
