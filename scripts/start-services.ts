@@ -7,9 +7,8 @@
 import { ConfigError } from '@microshop/platform/config'
 import { createServiceDatabases } from './service-databases.ts'
 import { startServiceProcesses, type Runtime } from './service-processes.ts'
+import { stopOnSignals, DEV_ADMIN } from './stop-on-signals.ts'
 import { defaultPorts } from './shop-layout.ts'
-
-const DEV_ADMIN = { email: 'admin@microshop.local', password: 'microshop-admin' }
 
 const adminUrl = process.env.POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -61,28 +60,4 @@ console.error(
   ].join('\n'),
 )
 
-let closing = false
-const stop = (signal: NodeJS.Signals) => {
-  if (closing) return
-  closing = true
-  console.error(`\n${signal}: stopping the gateway, then the services...`)
-  shop.close().then(
-    () => {
-      console.error('microshop stopped.')
-      process.exit(0)
-    },
-    (error: unknown) => {
-      console.error('microshop did not stop cleanly:', error)
-      process.exit(1)
-    },
-  )
-}
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
-
-// npm runs this under `sh -c`, which does not pass a SIGTERM sent to npm on; when the shell is
-// gone this process is adopted by another, and stops the services rather than leave them running.
-const parentPid = process.ppid
-setInterval(() => {
-  if (process.ppid !== parentPid) stop('SIGTERM')
-}, 500).unref()
+stopOnSignals(() => shop.close(), 'stopping the gateway, then the services...')

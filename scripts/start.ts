@@ -6,10 +6,8 @@
 import { relative, resolve } from 'node:path'
 import { ConfigError } from '@microshop/platform/config'
 import { startAllInOne } from './all-in-one.ts'
+import { stopOnSignals, DEV_ADMIN } from './stop-on-signals.ts'
 import { defaultPorts, portsInUse } from './shop-layout.ts'
-
-// DEV_ADMIN is the admin account of a local shop when ADMIN_EMAIL and ADMIN_PASSWORD are not set.
-const DEV_ADMIN = { email: 'admin@microshop.local', password: 'microshop-admin' }
 
 const repoRoot = resolve(import.meta.dirname, '..')
 const dataDir = resolve(repoRoot, process.env.DATA_DIR ?? '.data')
@@ -77,35 +75,4 @@ console.error(
   ].join('\n'),
 )
 
-// A Ctrl-C reaches this process twice under `npm start` (from the terminal and from npm passing
-// it on), so signals after the first are ignored while the shop closes; the timer bounds a close
-// that hangs.
-let closing = false
-const stop = (signal: NodeJS.Signals) => {
-  if (closing) return
-  closing = true
-  console.error(`\n${signal}: closing the gateway, then the services...`)
-  setTimeout(() => {
-    console.error('closing took more than 15 s; exiting anyway')
-    process.exit(1)
-  }, 15_000).unref()
-  shop.close().then(
-    () => {
-      console.error('microshop stopped.')
-      process.exit(0)
-    },
-    (error: unknown) => {
-      console.error('microshop did not close cleanly:', error)
-      process.exit(1)
-    },
-  )
-}
-process.on('SIGINT', stop)
-process.on('SIGTERM', stop)
-
-// npm runs this under `sh -c`, which does not pass a SIGTERM sent to npm on; when the shell is
-// gone this process is adopted by another, and closes rather than keep the ports taken.
-const parentPid = process.ppid
-setInterval(() => {
-  if (process.ppid !== parentPid) stop('SIGTERM')
-}, 500).unref()
+stopOnSignals(() => shop.close(), 'closing the gateway, then the services...')
