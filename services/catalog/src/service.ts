@@ -37,7 +37,7 @@ export interface CatalogService {
  * startCatalogService runs the catalog: its database with migrations applied, the demo
  * catalogue on first start when asked, the saga's stock steps (reserve, commit, release, expire)
  * fed by orders' events, the outbox relay, and the products API on HOST:PORT. close() stops in
- * reverse: HTTP, consumers, expiry, relay, database.
+ * reverse: HTTP, expiry, relay, consumers (bus), database.
  */
 export async function startCatalogService(
   config: CatalogConfig,
@@ -52,9 +52,10 @@ export async function startCatalogService(
   let expiry: { stop: () => Promise<void> } | undefined
   const close = async () => {
     await app?.close()
-    await bus?.close()
     await expiry?.stop()
+    // The relay stops before the bus it publishes on; what consumers add meanwhile waits in the outbox.
     await relay?.stop()
+    await bus?.close()
     await database.close()
   }
   try {

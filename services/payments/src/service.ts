@@ -52,8 +52,8 @@ const simulatedProcessorMigrations: MigrationSource = {
  * startPaymentsService runs payments: its database with migrations applied, the saga's payment
  * step (charge on `payment.requested`, void or refund on `order.cancelled` / `order.rejected`)
  * against the card processor, the outbox relay, the reconciler of payments left unsettled, and
- * the payments API on HOST:PORT. close() stops in reverse: HTTP, consumers, reconciler, relay,
- * database.
+ * the payments API on HOST:PORT. close() stops in reverse: HTTP, reconciler, relay, consumers
+ * (bus), database.
  */
 export async function startPaymentsService(
   config: PaymentsConfig,
@@ -68,9 +68,10 @@ export async function startPaymentsService(
   let reconciler: { stop: () => Promise<void> } | undefined
   const close = async () => {
     await app?.close()
-    await bus?.close()
     await reconciler?.stop()
+    // The relay stops before the bus it publishes on; what consumers add meanwhile waits in the outbox.
     await relay?.stop()
+    await bus?.close()
     await database.close()
   }
   try {
