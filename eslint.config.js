@@ -3,7 +3,16 @@ import eslint from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.data/**', 'coverage/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.data/**',
+      'coverage/**',
+      'services/web/.build-*/**',
+      'test-artifacts/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -17,6 +26,34 @@ export default tseslint.config(
       // Fastify hooks and handlers are async by contract even when they do not await.
       '@typescript-eslint/require-await': 'off',
       'no-restricted-imports': ['error', { patterns: ['../../../*'] }],
+    },
+  },
+  {
+    // domain/ is the rules and use cases: it declares what it needs of the database in its
+    // <service>-context.ts, and db/ implements that; it never sees HTTP, the broker or SQL.
+    files: ['services/*/src/domain/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../../../*'], message: 'Import through a package subpath instead.' },
+            {
+              group: ['../db/*', '../http/*', '../messaging/*'],
+              message: 'domain/ never imports db/, http/ or messaging/: arrows point into domain/.',
+            },
+            {
+              group: ['fastify', '@fastify/*', '@nats-io/*', 'kysely', 'pg', '@electric-sql/*'],
+              message: 'domain/ stays free of HTTP, broker and database libraries.',
+            },
+            {
+              group: ['@microshop/platform/http/*'],
+              message: 'domain/ stays free of HTTP.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -40,6 +40,12 @@ export interface CheckoutStepResult {
   rejected: number
   /** unsettled were accepted but had no outcome within settleWithinMs. */
   unsettled: number
+  /** refused were answered 503 or 429: the shop's admission control turned them away. */
+  refused: number
+  /** refusedWithoutRetryAfter were refused without a Retry-After header. */
+  refusedWithoutRetryAfter: number
+  /** refusalLatency is how long a refusal took, from when the POST was due. */
+  refusalLatency: LatencySummary
   /** confirmedPerSecond are the confirmations that arrived during the measured window, per second. */
   confirmedPerSecond: number
   postLatency: LatencySummary
@@ -57,6 +63,8 @@ interface Arrival {
   /** outcome is `accepted` or what went wrong, e.g. `status 503`. */
   outcome?: string
   postMs?: number
+  /** retryAfter is the Retry-After header of a refusal. */
+  retryAfter?: string | undefined
   settledStatus?: 'CONFIRMED' | 'REJECTED' | 'UNSETTLED'
   settledMs?: number
 }
@@ -111,6 +119,9 @@ export async function runCheckoutStep(options: CheckoutStepOptions): Promise<Che
   }
   const count = (status: Arrival['settledStatus']) =>
     measured.filter((arrival) => arrival.settledStatus === status).length
+  const refused = measured.filter(
+    (arrival) => arrival.outcome === 'status 503' || arrival.outcome === 'status 429',
+  )
   return {
     offeredPerSecond: options.ratePerSecond,
     placed: measured.length,
@@ -120,6 +131,11 @@ export async function runCheckoutStep(options: CheckoutStepOptions): Promise<Che
     confirmed: count('CONFIRMED'),
     rejected: count('REJECTED'),
     unsettled: count('UNSETTLED'),
+    refused: refused.length,
+    refusedWithoutRetryAfter: refused.filter((arrival) => !arrival.retryAfter).length,
+    refusalLatency: summarizeLatencies(
+      refused.flatMap((a) => (a.postMs === undefined ? [] : [a.postMs])),
+    ),
     confirmedPerSecond,
     postLatency: summarizeLatencies(
       measured.flatMap((a) => (a.postMs === undefined ? [] : [a.postMs])),
@@ -158,6 +174,8 @@ async function checkOut(options: CheckoutStepOptions, arrival: Arrival, index: n
     arrival.postMs = performance.now() - arrival.dueMs
     if (response.statusCode !== 202) {
       arrival.outcome = `status ${response.statusCode}`
+      const retryAfter = response.headers['retry-after']
+      arrival.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
       return
     }
     orderId = (JSON.parse(text) as { id: string }).id

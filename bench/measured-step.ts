@@ -11,7 +11,8 @@ import { CpuMeter, type ProcessGroup } from './process-stats.ts'
 import { runReadLoad, type ReadLoadResult } from './read-load.ts'
 import type { WorkCounters, WorkCounts } from './work-counters.ts'
 
-export type StepKind = 'ladder' | 'half-saturation' | 'spec-250'
+export type StepKind =
+  'warm-up' | 'ladder' | 'half-saturation' | 'overload-3x' | 'spec-250' | 'half-saturation-info'
 
 /** NOT_THE_SHOP are the CPU groups left out of the shop's cost: the load generator, everyone else. */
 export const NOT_THE_SHOP = new Set(['bench-client', 'other'])
@@ -31,7 +32,7 @@ export interface StepReport extends CheckoutStepResult {
   eventsPerSecond?: number
   eventsPerCheckout?: number
   /** overloadedBecause says why this step counts as past saturation; absent when it kept up. */
-  overloadedBecause?: string
+  overloadedBecause?: string | undefined
 }
 
 export interface MeasuredStepOptions extends Omit<CheckoutStepOptions, 'onMeasuring'> {
@@ -41,11 +42,13 @@ export interface MeasuredStepOptions extends Omit<CheckoutStepOptions, 'onMeasur
   readRatePerSecond: number
   /** processGroups are every group to account CPU to, the load generator's included. */
   processGroups: ProcessGroup[]
-  counters?: WorkCounters
+  counters?: WorkCounters | undefined
 }
 
 /** LIMITS are where a step counts as past saturation. */
 export const LIMITS = { errorShare: 0.01, placedToConfirmedP99Ms: 1_000, keptUpShare: 0.9 }
+
+const NO_READS: ReadLoadResult = { requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, errors: 0 }
 
 export async function runMeasuredStep(options: MeasuredStepOptions): Promise<StepReport> {
   const meter = new CpuMeter(options.processGroups)
@@ -58,13 +61,17 @@ export async function runMeasuredStep(options: MeasuredStepOptions): Promise<Ste
     onMeasuring: () => {
       meter.start()
       countsBefore = options.counters?.read()
-      reads = runReadLoad({
-        gatewayUrl: options.gatewayUrl,
-        paths: options.readPaths,
-        durationSeconds: Math.round(options.durationMs / 1000),
-        connections: 4,
-        ratePerSecond: options.readRatePerSecond,
-      })
+      // --read-rate 0 measures checkouts alone: CPU and commits per checkout without browsing.
+      reads =
+        options.readRatePerSecond > 0
+          ? runReadLoad({
+              gatewayUrl: options.gatewayUrl,
+              paths: options.readPaths,
+              durationSeconds: Math.round(options.durationMs / 1000),
+              connections: 4,
+              ratePerSecond: options.readRatePerSecond,
+            })
+          : undefined
       return async () => {
         cpuSeconds = meter.stop()
         countsAfter = await options.counters?.read()
@@ -79,7 +86,7 @@ export async function runMeasuredStep(options: MeasuredStepOptions): Promise<Ste
   const report: StepReport = {
     kind: options.kind,
     ...checkouts,
-    reads: await (reads as Promise<ReadLoadResult>),
+    reads: (await reads) ?? NO_READS,
     cpuSeconds: roundValues(cpuSeconds),
     cpuMsPerCheckout: round((shopCpuSeconds * 1000) / confirmedInWindow),
     confirmedInWindow,

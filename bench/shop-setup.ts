@@ -23,7 +23,7 @@ async function callJson<T>(
       ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
     },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
   })
   const text = await response.body.text()
   if (response.statusCode !== expectedStatus) {

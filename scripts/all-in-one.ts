@@ -3,6 +3,8 @@
 // (PGlite) under DATA_DIR/<service>; they share one in-process event broker in place of NATS.
 import type { EnvSource } from '@microshop/platform/config'
 import { InProcessBroker } from '@microshop/platform/events/in-process-event-bus'
+import { startTelemetry } from '@microshop/platform/telemetry'
+import type { SpanProcessor } from '@opentelemetry/sdk-trace'
 import { loadCatalogConfig } from '../services/catalog/src/config.ts'
 import { startCatalogService } from '../services/catalog/src/service.ts'
 import { loadGatewayConfig } from '../services/gateway/src/config.ts'
@@ -13,7 +15,7 @@ import { loadPaymentsConfig } from '../services/payments/src/config.ts'
 import { startPaymentsService } from '../services/payments/src/service.ts'
 import { loadUsersConfig } from '../services/users/src/config.ts'
 import { startUsersService } from '../services/users/src/service.ts'
-import { shopUrls, type BackendService, type ShopPorts } from './shop-layout.ts'
+import { shopUrls, type BackendService, type ServiceName, type ShopPorts } from './shop-layout.ts'
 
 interface Running {
   close: () => Promise<void>
@@ -22,11 +24,15 @@ interface Running {
 type StartBackend = (env: EnvSource, broker: InProcessBroker) => Promise<Running>
 
 /** backends says how to start each service in this process: one line per service. */
+// The process's own metrics (CPU, memory, event loop) are the gateway's: one copy, not five.
 const backends: Record<BackendService, StartBackend> = {
-  users: (env) => startUsersService(loadUsersConfig(env)),
-  catalog: (env, broker) => startCatalogService(loadCatalogConfig(env), { broker }),
-  orders: (env, broker) => startOrdersService(loadOrdersConfig(env), { broker }),
-  payments: (env, broker) => startPaymentsService(loadPaymentsConfig(env), { broker }),
+  users: (env) => startUsersService(loadUsersConfig(env), { processMetrics: false }),
+  catalog: (env, broker) =>
+    startCatalogService(loadCatalogConfig(env), { broker, processMetrics: false }),
+  orders: (env, broker) =>
+    startOrdersService(loadOrdersConfig(env), { broker, processMetrics: false }),
+  payments: (env, broker) =>
+    startPaymentsService(loadPaymentsConfig(env), { broker, processMetrics: false }),
 }
 
 export interface AllInOneOptions {
@@ -37,6 +43,12 @@ export interface AllInOneOptions {
   ports: ShopPorts
   /** gatewayHost is where the gateway listens; the services listen on 127.0.0.1 only. */
   gatewayHost: string
+  /** beforeGateway is waited for before the gateway starts: the storefront's build, made meanwhile. */
+  beforeGateway?: Promise<unknown>
+  /** spanProcessors see every span of the shop (tests: an in-memory exporter). */
+  spanProcessors?: SpanProcessor[]
+  /** onReady hears of each service once it has migrated its database, seeded it and listens. */
+  onReady?: (service: ServiceName) => void
 }
 
 export interface AllInOne {
@@ -53,6 +65,14 @@ export interface AllInOne {
  * are not passed on: each service keeps its own embedded database and the shared broker.
  */
 export async function startAllInOne(options: AllInOneOptions): Promise<AllInOne> {
+  // One tracer provider for the process; each span names its service, and the OTLP export
+  // (OTEL_EXPORTER_OTLP_ENDPOINT) sends it under that service's name (decision 0013).
+  const telemetry = startTelemetry({
+    serviceName: 'microshop',
+    env: options.env,
+    servicesShareProcess: true,
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  })
   const shared: EnvSource = {
     ...options.env,
     ...shopUrls(options.ports),
@@ -60,6 +80,9 @@ export async function startAllInOne(options: AllInOneOptions): Promise<AllInOne>
   }
   delete shared.DATABASE_URL
   delete shared.NATS_URL
+  // METRICS_PORT is one port, so it is the gateway's, whose own port is public; the services
+  // serve their metrics on their own ports, which the gateway does not route.
+  delete shared.METRICS_PORT
   const broker = new InProcessBroker()
   const running = new Map<string, Running>()
   const closeAll = async () => {
@@ -69,12 +92,14 @@ export async function startAllInOne(options: AllInOneOptions): Promise<AllInOne>
     const backendsRunning = [...running.values()].reverse()
     running.clear()
     for (const service of backendsRunning) await service.close()
+    await telemetry.forceFlush().catch(() => undefined)
   }
 
   const started = await Promise.allSettled(
     (Object.keys(backends) as BackendService[]).map(async (name) => {
       const portEnv = { HOST: '127.0.0.1', PORT: String(options.ports[name]) }
       running.set(name, await backends[name]({ ...shared, ...portEnv }, broker))
+      options.onReady?.(name)
     }),
   )
   const failed = started.find((result) => result.status === 'rejected')
@@ -83,8 +108,15 @@ export async function startAllInOne(options: AllInOneOptions): Promise<AllInOne>
     throw failed.reason
   }
   try {
-    const gatewayEnv = { ...shared, HOST: options.gatewayHost, PORT: String(options.ports.gateway) }
+    await options.beforeGateway
+    const gatewayEnv = {
+      ...shared,
+      HOST: options.gatewayHost,
+      PORT: String(options.ports.gateway),
+      METRICS_PORT: options.env.METRICS_PORT,
+    }
     running.set('gateway', await startGatewayService(loadGatewayConfig(gatewayEnv)))
+    options.onReady?.('gateway')
   } catch (error) {
     await closeAll()
     throw error

@@ -54,7 +54,7 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     external: externalPackages,
     // Bundled CommonJS packages (pg, fastify's deps) call require: give the ESM bundle one.
     banner: {

@@ -15,7 +15,7 @@ const project = composeProject(projectName)
 
 interface Result {
   name: string
-  error?: string
+  error?: string | undefined
 }
 const results: Result[] = []
 
@@ -67,18 +67,22 @@ async function printIdleMemory(): Promise<void> {
   console.log(`\nidle memory per container (docker stats --no-stream):\n${stats.trimEnd()}`)
 }
 
-/** printImageSizes prints each image's size and what it adds to its base (its last FROM). */
+/**
+ * printImageSizes prints each image's size, what it adds to its base (its last FROM) and the
+ * Node version it runs, so a stale base image shows in the log.
+ */
 async function printImageSizes(services: [string, Required<ComposeService>][]): Promise<void> {
-  console.log('\nimage sizes:')
+  console.log('\nimage sizes and Node versions:')
   for (const [name, { image, build }] of services) {
     const dockerfile = await readFile(join(build.context, build.dockerfile), 'utf8')
     const base = [...dockerfile.matchAll(/^FROM\s+(\S+)/gim)].at(-1)?.[1]
     if (!base) throw new Error(`${build.dockerfile} has no FROM`)
     const inspected = await docker(['image', 'inspect', '-f', '{{.Size}}', image, base])
     const [size = 0, baseSize = 0] = inspected.trim().split('\n').map(Number)
+    const nodeVersion = (await docker(['run', '--rm', '--entrypoint', 'node', image, '-v'])).trim()
     console.log(
       `  ${name.padEnd(9)} ${image.padEnd(19)} ${megabytes(size).padStart(9)}, ` +
-        `${megabytes(size - baseSize).padStart(8)} over ${base}`,
+        `${megabytes(size - baseSize).padStart(8)} over ${base}, Node ${nodeVersion}`,
     )
   }
 }

@@ -27,7 +27,7 @@ export interface ServiceProcessesOptions {
   databaseUrls: Record<BackendService, string>
   natsUrl: string
   /** natsNamespace prefixes streams and subjects: tests give each run its own. */
-  natsNamespace?: string
+  natsNamespace?: string | undefined
   /** env is passed to every process under the settings above (LOG_LEVEL, ADMIN_*...). */
   env?: Record<string, string | undefined>
   /** env for one service only, over the rest (e.g. a low rate limit for the gateway). */
@@ -97,7 +97,10 @@ export async function startServiceProcesses(
     PORT: String(options.ports[name]),
     NATS_URL: options.natsUrl,
     NATS_NAMESPACE: options.natsNamespace ?? '',
-    ...(name === 'gateway' ? {} : { DATABASE_URL: options.databaseUrls[name] }),
+    // METRICS_PORT is one port: the gateway's (the services serve theirs on their own port).
+    ...(name === 'gateway'
+      ? {}
+      : { DATABASE_URL: options.databaseUrls[name], METRICS_PORT: undefined }),
     ...options.serviceEnv?.[name],
   })
 

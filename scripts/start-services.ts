@@ -6,6 +6,7 @@
 // SIGTERM) stops the gateway, then the services, and exits 0.
 import { ConfigError } from '@microshop/platform/config'
 import { createServiceDatabases } from './service-databases.ts'
+import { ensureStorefrontBuilt } from './storefront-build.ts'
 import { startServiceProcesses, type Runtime } from './service-processes.ts'
 import { stopOnSignals, DEV_ADMIN } from './stop-on-signals.ts'
 import { defaultPorts } from './shop-layout.ts'
@@ -21,7 +22,13 @@ if (!['auto', 'bundle', 'source'].includes(runtime)) {
 
 let shop: Awaited<ReturnType<typeof startServiceProcesses>>
 try {
-  const databaseUrls = await createServiceDatabases({ adminUrl })
+  // The gateway process serves services/web/dist: it is built, when missing or stale, meanwhile.
+  const [databaseUrls] = await Promise.all([
+    createServiceDatabases({ adminUrl }),
+    ensureStorefrontBuilt().catch((error: unknown) => {
+      console.error('the storefront was not built:', error instanceof Error ? error.message : error)
+    }),
+  ])
   shop = await startServiceProcesses({
     ports: defaultPorts,
     databaseUrls,
@@ -49,6 +56,7 @@ console.error(
     '',
     `microshop is ready as separate processes (${seconds} s), on ${new URL(adminUrl).host} and ${natsUrl}`,
     '',
+    `  shop      ${shop.urls.gateway}/`,
     `  gateway   ${shop.urls.gateway}/api   docs: ${shop.urls.gateway}/docs`,
     ...(['users', 'orders', 'payments', 'catalog'] as const).map(
       (name) => `  ${name.padEnd(9)} ${shop.urls[name]}   (${shop.runtimes[name]})`,

@@ -1,13 +1,16 @@
-// start.ts (`npm start`): the whole shop on this machine with nothing installed but Node. Every
-// service on its own port (gateway 8080, users 8081, orders 8082, payments 8083, catalog 8084),
-// each with its own embedded Postgres under .data/<service>, the in-process event bus, the demo
-// catalogue, and an admin account. Ctrl-C (or SIGTERM) closes everything and exits 0; the data
+// start.ts (`npm start`): the whole shop on this machine with nothing installed but Node. The
+// storefront at http://localhost:8080/ (built while the services start, when missing or stale),
+// every service on its own port (gateway 8080, users 8081, orders 8082, payments 8083, catalog
+// 8084), each with its own embedded Postgres under .data/<service>, the in-process event bus, the
+// demo catalogue, and an admin account. Ctrl-C (or SIGTERM) closes everything and exits 0; the data
 // stays for the next start (`rm -rf .data` to start afresh).
-import { relative, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import { ConfigError } from '@microshop/platform/config'
 import { startAllInOne } from './all-in-one.ts'
+import { ensureStorefrontBuilt } from './storefront-build.ts'
 import { stopOnSignals, DEV_ADMIN } from './stop-on-signals.ts'
-import { defaultPorts, portsInUse } from './shop-layout.ts'
+import { backendServices, defaultPorts, portsInUse } from './shop-layout.ts'
 
 const repoRoot = resolve(import.meta.dirname, '..')
 const dataDir = resolve(repoRoot, process.env.DATA_DIR ?? '.data')
@@ -28,6 +31,31 @@ if (taken.length > 0) {
   process.exit(1)
 }
 
+// The storefront is built (when missing or stale) while the services start; the gateway waits
+// for it. A failed build leaves the API running and says why.
+const storefront = ensureStorefrontBuilt().catch((error: unknown) => {
+  console.error('the storefront was not built:', error instanceof Error ? error.message : error)
+})
+
+// performance.now() counts from the start of the process: loading the code is part of the wait.
+const elapsed = () => `${(performance.now() / 1000).toFixed(1)} s`
+const fresh = backendServices.filter((name) => !existsSync(join(dataDir, name)))
+console.error(
+  fresh.length > 0
+    ? `microshop is starting: creating the embedded databases of ${fresh.join(', ')} under ` +
+        `${relative(process.cwd(), dataDir) || '.'}/ (first start only), migrating and seeding them...`
+    : 'microshop is starting: opening and migrating the embedded databases...',
+)
+
+// READY says what each service has done by the time it listens.
+const READY = {
+  users: 'ready: database migrated, admin account in place',
+  catalog: 'ready: database migrated, demo catalogue in place',
+  orders: 'ready: database migrated',
+  payments: 'ready: database migrated',
+  gateway: 'ready: storefront built, routes to the services open',
+}
+
 let shop: Awaited<ReturnType<typeof startAllInOne>>
 try {
   shop = await startAllInOne({
@@ -41,20 +69,21 @@ try {
     dataDir,
     ports: defaultPorts,
     gatewayHost: process.env.HOST ?? 'localhost',
+    beforeGateway: storefront,
+    onReady: (name) => console.error(`  ${name.padEnd(9)} ${READY[name]} (${elapsed()})`),
   })
 } catch (error) {
   console.error('microshop did not start:', error instanceof ConfigError ? error.message : error)
   process.exit(1)
 }
 
-// performance.now() counts from the start of the process: loading the code is part of the wait.
-const seconds = (performance.now() / 1000).toFixed(1)
 const service = (name: string, port: number) => `  ${name.padEnd(9)} http://127.0.0.1:${port}`
 console.error(
   [
     '',
-    `microshop is ready (${seconds} s)`,
+    `microshop is ready (${elapsed()})`,
     '',
+    `  shop      http://localhost:${defaultPorts.gateway}/      the storefront`,
     `  gateway   http://localhost:${defaultPorts.gateway}/api   the public API`,
     `  docs      http://localhost:${defaultPorts.gateway}/docs  try it from the browser`,
     service('users', defaultPorts.users),

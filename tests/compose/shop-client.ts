@@ -42,7 +42,8 @@ interface CallOptions {
   headers?: Record<string, string>
 }
 
-export function shopClient(gatewayUrl: string) {
+/** shopClient calls the shop at `gatewayUrl`; each call gives up after `timeoutMs`. */
+export function shopClient(gatewayUrl: string, timeoutMs = 10_000) {
   async function call<T>(
     method: string,
     path: string,
@@ -55,8 +56,8 @@ export function shopClient(gatewayUrl: string) {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...options.headers,
       },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: AbortSignal.timeout(10_000),
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      signal: AbortSignal.timeout(timeoutMs),
     })
     const text = await response.text()
     return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T }

@@ -2,6 +2,7 @@
 // each with its own in-memory PGlite, all on one in-process event broker.
 import { startAllInOne } from '../../scripts/all-in-one.ts'
 import { freePorts } from '../../scripts/shop-layout.ts'
+import { ensureStorefrontBuilt } from '../../scripts/storefront-build.ts'
 import { describeShopFlows, SIGN_IN_LIMIT } from './shop-flows.ts'
 
 describeShopFlows('all in one process: PGlite, in-process bus', async () => {
@@ -17,6 +18,8 @@ describeShopFlows('all in one process: PGlite, in-process bus', async () => {
     dataDir: 'memory://',
     ports,
     gatewayHost: '127.0.0.1',
+    // As `npm start` does: the storefront is built, when missing or stale, while the services start.
+    beforeGateway: ensureStorefrontBuilt({ output: 'quiet' }),
   })
   return {
     gatewayUrl: `http://127.0.0.1:${ports.gateway}`,

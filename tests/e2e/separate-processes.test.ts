@@ -15,6 +15,7 @@ import {
 import { createServiceDatabases, dropServiceDatabases } from '../../scripts/service-databases.ts'
 import { startServiceProcesses } from '../../scripts/service-processes.ts'
 import { backendServices, freePorts } from '../../scripts/shop-layout.ts'
+import { ensureStorefrontBuilt } from '../../scripts/storefront-build.ts'
 import { describeShopFlows, SIGN_IN_LIMIT } from './shop-flows.ts'
 
 interface RunNats {
@@ -44,9 +45,14 @@ describeShopFlows('separate processes: Postgres, NATS JetStream', async () => {
     await nats.dispose()
   }
   try {
+    // As `npm run start:services` does: the gateway's process serves services/web/dist.
+    const [databaseUrls] = await Promise.all([
+      createServiceDatabases({ adminUrl, prefix }),
+      ensureStorefrontBuilt({ output: 'quiet' }),
+    ])
     const processes = await startServiceProcesses({
       ports: await freePorts(),
-      databaseUrls: await createServiceDatabases({ adminUrl, prefix }),
+      databaseUrls,
       natsUrl: nats.url,
       natsNamespace: nats.namespace,
       env: {

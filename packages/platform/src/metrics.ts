@@ -1,14 +1,15 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
 
 /**
  * createMetrics gives a service its own Prometheus registry, so that services sharing one
- * process (the embedded mode) keep their figures apart, with process metrics and the HTTP
- * request histogram every service exposes on /metrics.
+ * process (the embedded mode) keep their figures apart, with process metrics (unless
+ * `processMetrics: false`: another service of the process has them), the HTTP request histogram
+ * and the rate-limit rejections every service exposes on /metrics.
  */
-export function createMetrics(service: string) {
+export function createMetrics(service: string, options: { processMetrics?: boolean } = {}) {
   const registry = new Registry()
   registry.setDefaultLabels({ service })
-  collectDefaultMetrics({ register: registry })
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry })
   const httpRequestDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route and status code',
@@ -16,7 +17,13 @@ export function createMetrics(service: string) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   })
-  return { registry, httpRequestDuration }
+  const rateLimited = new Counter({
+    name: 'rate_limit_rejections_total',
+    help: 'Requests refused with 429 (a rate limit or in-flight bound), by route',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  })
+  return { registry, httpRequestDuration, rateLimited }
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

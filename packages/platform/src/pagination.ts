@@ -1,5 +1,6 @@
 import Type, { type TSchema } from 'typebox'
 import { invalid } from './errors.ts'
+import { unstorableTextPointers } from './text-input.ts'
 
 /** PageQuery is the `?limit=&cursor=` every list endpoint takes. */
 export const PageQuery = {
@@ -7,9 +8,17 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
 }
 
-/** PageOf is the `{ items, nextCursor }` shape every list endpoint returns. */
-export const PageOf = <T extends TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+/** PageOf is the `{ items, nextCursor }` shape every list endpoint returns, named `title`. */
+export const PageOf = <T extends TSchema>(item: T, title: string) =>
+  Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'The `cursor` of the next page; null on the last page.',
+      }),
+    },
+    { title, description: 'A page of a list.' },
+  )
 
 export interface Page<T> {
   items: T[]
@@ -21,17 +30,49 @@ export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
-/** decodeCursor reads a cursor back; anything that is not one we made is a 400. */
+/**
+ * decodeCursor reads a cursor back; anything that is not one we made is a 400, and so is any
+ * text in it that the database could not take (a cursor is input like any other).
+ */
 export function decodeCursor<T>(cursor: string, isKey: (value: unknown) => value is T): T {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (isKey(value)) return value
+    if (unstorableTextPointers(value).length === 0 && isKey(value)) return value
   } catch {
     // fall through: a cursor that does not parse is as bad as one of the wrong shape
   }
   throw invalid('The cursor is not valid.', [
     { pointer: '/query/cursor', detail: 'is not a cursor from this list' },
   ])
+}
+
+/**
+ * Position is where a page of a newest-first list ended: the last item's creation time (ISO 8601)
+ * and its id, which breaks ties between items made in the same instant.
+ */
+export interface Position {
+  createdAt: string
+  id: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+// Postgres stores timestamps from 4713 BC to 294276 AD; a cursor we made is far inside that, and
+// one claiming a time outside these years is not ours.
+const EARLIEST = Date.UTC(1970, 0, 1)
+const LATEST = Date.UTC(9999, 11, 31)
+
+function isPosition(value: unknown): value is Position {
+  const position = value as Partial<Position> | null
+  if (typeof position !== 'object' || position === null) return false
+  const time = typeof position.createdAt === 'string' ? Date.parse(position.createdAt) : NaN
+  return (
+    time >= EARLIEST && time <= LATEST && typeof position.id === 'string' && UUID.test(position.id)
+  )
+}
+
+/** decodePositionCursor reads the cursor of a newest-first list (see Position), or throws a 400. */
+export function decodePositionCursor(cursor: string): Position {
+  return decodeCursor(cursor, isPosition)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ConfigError } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { closeOnSignals } from './shutdown.ts'
+import { startTelemetry } from './telemetry.ts'
 
 interface ProcessSettings {
   LOG_LEVEL: string
@@ -10,14 +11,16 @@ interface ProcessSettings {
 }
 
 /**
- * runServiceProcess is a service's `main`: parse its settings (exit 1 listing every problem),
- * start it, and close it cleanly on SIGTERM or SIGINT (exit 0).
+ * runServiceProcess is a service's `main`: start OpenTelemetry from the OTEL_* settings, parse
+ * its settings (exit 1 listing every problem), start it, and close it cleanly on SIGTERM or
+ * SIGINT (exit 0), the spans still buffered exported last.
  */
 export async function runServiceProcess<Config extends ProcessSettings>(
   service: string,
   loadConfig: () => Config,
   start: (config: Config, deps: { logger: Logger }) => Promise<{ close: () => Promise<void> }>,
 ): Promise<void> {
+  const telemetry = startTelemetry({ serviceName: service, env: process.env })
   let config: Config
   try {
     config = loadConfig()
@@ -32,7 +35,10 @@ export async function runServiceProcess<Config extends ProcessSettings>(
   const logger = createLogger({ service, level: config.LOG_LEVEL })
   try {
     const running = await start(config, { logger })
-    closeOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, running.close)
+    closeOnSignals(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+      await running.close()
+      await telemetry.shutdown().catch(() => undefined)
+    })
     logger.info({ host: config.HOST, port: config.PORT }, `${service} service listening`)
   } catch (error) {
     logger.fatal({ err: error }, `${service} service failed to start`)

@@ -1,16 +1,14 @@
 import Type, { type Static } from 'typebox'
+import { tokenEnv } from '@microshop/platform/auth/token-settings'
 import { loadEnv, serviceEnv, type EnvSource } from '@microshop/platform/config'
 
 const CatalogEnv = Type.Object({
   ...serviceEnv(8084),
+  ...tokenEnv(),
   /** SEED_DEMO_DATA loads the demo catalogue on first start (when there are no products yet). */
   SEED_DEMO_DATA: Type.Boolean({ default: false }),
   /** RESERVATION_TTL_SECONDS is how long stock stays reserved for an order that is not confirmed. */
   RESERVATION_TTL_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
-  /** JWKS_URL is where the users service publishes the keys that sign access tokens. */
-  JWKS_URL: Type.String({ default: 'http://127.0.0.1:8081/auth/jwks.json' }),
-  JWT_ISSUER: Type.String({ default: 'microshop' }),
-  JWT_AUDIENCE: Type.String({ default: 'microshop' }),
 })
 
 export type CatalogConfig = Static<typeof CatalogEnv>

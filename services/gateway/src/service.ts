@@ -1,51 +1,35 @@
 import cors from '@fastify/cors'
 import { createAccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
 import { cacheVerifiedTokens } from '@microshop/platform/auth/verified-token-cache'
-import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
-import { registerHealthRoutes } from '@microshop/platform/http/health'
-import { createLogger, type Logger } from '@microshop/platform/logger'
-import { createMetrics, type Metrics } from '@microshop/platform/metrics'
+import type { HttpApp } from '@microshop/platform/http/app'
+import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
 import type { GatewayConfig } from './config.ts'
+import { registerBrowserSessionRoutes } from './http/browser-session-routes.ts'
 import { registerDocsRoutes } from './http/docs-routes.ts'
 import { proxyRoutes, registerProxyRoutes } from './http/proxy-routes.ts'
+import { inFlightLimit } from './http/client-in-flight.ts'
 import { createRateLimitHook } from './http/rate-limits.ts'
+import { registerStorefrontRoutes } from './http/storefront-routes.ts'
 import { upstreamReadinessChecks } from './http/upstream-readiness.ts'
 import { API_INFO, createMergedOpenapi } from './openapi/merged-openapi.ts'
-
-export interface GatewayServiceDeps {
-  logger?: Logger
-  metrics?: Metrics
-}
-
-export interface GatewayService {
-  app: HttpApp
-  close: () => Promise<void>
-}
 
 /**
  * startGatewayService runs the single public entry on HOST:PORT: `/api/*` proxied to the
  * services (token check on protected routes, rate limits, CORS, request id and trace context
  * passed on), the merged OpenAPI document at /openapi.json with Swagger UI at /docs, and health
  * that reports every upstream. It keeps no state, so it can start before the services do.
- * close() stops taking requests, finishes the ones in flight and closes the upstream pools.
  */
-export async function startGatewayService(
-  config: GatewayConfig,
-  deps: GatewayServiceDeps = {},
-): Promise<GatewayService> {
-  const logger = deps.logger ?? createLogger({ service: 'gateway', level: config.LOG_LEVEL })
-  const { users, catalog, orders, payments } = config.upstreams
-  const upstreams = [users, catalog, orders, payments]
-  const openapi = createMergedOpenapi({ upstreams, routes: proxyRoutes, logger })
-  const app = await createHttpApp({
-    service: 'gateway',
-    logger,
-    metrics: deps.metrics ?? createMetrics('gateway'),
-    openapi: { ...API_INFO, document: () => openapi.document() },
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
-  })
-  try {
+export function startGatewayService(config: GatewayConfig, deps: ServiceDeps = {}) {
+  return startService('gateway', config, deps, async (runtime) => {
+    const { users, catalog, orders, payments } = config.upstreams
+    const upstreams = [users, catalog, orders, payments]
+    const openapi = createMergedOpenapi({ upstreams, routes: proxyRoutes, logger: runtime.logger })
+    const app = await runtime.createHttpApp({
+      openapi: { ...API_INFO, document: () => openapi.document() },
+      readiness: upstreamReadinessChecks(upstreams),
+      // The gateway's port is public: its metrics are on METRICS_PORT only.
+      servesPublic: true,
+    })
     await app.register(cors, {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -53,16 +37,21 @@ export async function startGatewayService(
       exposedHeaders: ['location', 'retry-after', 'x-request-id', 'x-ratelimit-remaining'],
       maxAge: 600,
     })
-    registerHealthRoutes(app, upstreamReadinessChecks(upstreams))
+    await registerStorefrontRoutes(app, { directory: config.STOREFRONT_DIR })
     const rateLimits = await createRateLimitHook(app, {
       maxPerWindow: config.RATE_LIMIT_MAX,
       signInMaxPerWindow: config.AUTH_RATE_LIMIT_MAX,
       windowMs: config.RATE_LIMIT_WINDOW_MS,
     })
-    // The public API and its docs count against the rate limits; health and metrics do not.
+    // The public API and its docs count against the client limits; health, metrics and the
+    // storefront's files do not.
     await app.register(async (api: HttpApp) => {
+      if (config.CLIENT_MAX_IN_FLIGHT > 0) {
+        api.addHook('onRequest', inFlightLimit(config.CLIENT_MAX_IN_FLIGHT))
+      }
       api.addHook('onRequest', rateLimits)
       await registerDocsRoutes(api, openapi)
+      registerBrowserSessionRoutes(api, config)
       await registerProxyRoutes(api, {
         upstreams: config.upstreams,
         verify: cacheVerifiedTokens(
@@ -74,12 +63,11 @@ export async function startGatewayService(
         ),
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
         connectionsPerUpstream: config.UPSTREAM_CONNECTIONS,
+        upstreamQueueTimeoutMs: config.UPSTREAM_QUEUE_TIMEOUT_MS,
       })
     })
-    await app.listen({ host: config.HOST, port: config.PORT })
-    return { app, close: () => app.close() }
-  } catch (error) {
-    await app.close()
-    throw error
-  }
+    return { app, metricsPort: runtime.metricsListener?.port }
+  })
 }
+
+export type GatewayService = Awaited<ReturnType<typeof startGatewayService>>

@@ -17,7 +17,8 @@ import {
 } from '@microshop/platform/testing/token-issuer'
 import { loadOrdersConfig } from './config.ts'
 import { startOrdersService, type OrdersService } from './service.ts'
-import { waitFor, type OrderBody } from './testing/orders-harness.ts'
+import { type OrderBody } from './testing/orders-harness.ts'
+import { waitFor } from '@microshop/platform/testing/wait-for'
 
 const logger = createLogger({ service: 'orders-test', level: 'silent' })
 const productId = '0b8f4c1e-2d3a-4b5c-8d9e-0f1a2b3c4d5e'
@@ -72,7 +73,7 @@ describe('startOrdersService in embedded mode', () => {
           available: 5,
           version: 1,
         },
-        { source: '/catalog', subject: productId },
+        { subject: productId },
       ),
     )
     const authorization = `Bearer ${await issuer.tokenFor('customer', userId)}`
@@ -118,7 +119,7 @@ describe('startOrdersService in embedded mode', () => {
           ],
           expiresAt: new Date(Date.now() + 60_000).toISOString(),
         },
-        { source: '/catalog', subject: placed?.id },
+        { subject: placed?.id },
       ),
     )
     await waitFor(() => requested.includes(placed?.id ?? ''))
@@ -165,7 +166,7 @@ describe.skipIf(!natsServerAvailable)('startOrdersService on NATS JetStream and 
                 })),
                 expiresAt: new Date(Date.now() + 60_000).toISOString(),
               },
-              { source: '/catalog', subject: event.data.orderId },
+              { subject: event.data.orderId },
             ),
           ),
       })
@@ -182,7 +183,7 @@ describe.skipIf(!natsServerAvailable)('startOrdersService on NATS JetStream and 
                 userId: event.data.userId,
                 amount: event.data.amount,
               },
-              { source: '/payments', subject: event.data.orderId },
+              { subject: event.data.orderId },
             ),
           ),
       })
@@ -197,7 +198,7 @@ describe.skipIf(!natsServerAvailable)('startOrdersService on NATS JetStream and 
             available: 5,
             version: 1,
           },
-          { source: '/catalog', subject: productId },
+          { subject: productId },
         ),
       )
       await waitFor(async () => {

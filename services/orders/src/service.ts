@@ -1,149 +1,100 @@
-import { fileURLToPath } from 'node:url'
 import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
-import { openServiceDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
-import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
-import type { EventBus } from '@microshop/platform/events/event-bus'
-import type { InProcessBroker } from '@microshop/platform/events/in-process-event-bus'
-import { startOutboxRelay, type OutboxRelay } from '@microshop/platform/events/outbox'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
-import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
-import { registerHealthRoutes } from '@microshop/platform/http/health'
-import { createLogger, type Logger } from '@microshop/platform/logger'
-import { createMetrics, type Metrics } from '@microshop/platform/metrics'
+import { registerDeadLetterRoutes } from '@microshop/platform/http/dead-letter-routes'
+import { consumptionWatermark } from '@microshop/platform/events/consumption-watermark'
+import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
 import { catalogProductFetcher } from './clients/catalog-client.ts'
 import type { OrdersConfig } from './config.ts'
-import { ordersStore } from './db/orders-store.ts'
+import { ordersRepositories } from './db/orders-repositories.ts'
 import type { OrdersTables } from './db/tables.ts'
+import { CheckoutAdmission } from './domain/checkout-admission.ts'
+import { sagaObserver } from './observability/saga-observer.ts'
 import { forgetOldRecords } from './domain/forget-old-records.ts'
 import type { OrdersContext } from './domain/orders-context.ts'
 import { rejectOverdueOrders } from './domain/reject-overdue-orders.ts'
 import { registerOrderRoutes } from './http/order-routes.ts'
-import { subscribeConsumers } from './messaging/subscriptions.ts'
-import { startPeriodicJob, type PeriodicJob } from './periodic-job.ts'
-
-export interface OrdersServiceDeps {
-  logger?: Logger
-  metrics?: Metrics
-  /** broker is the all-in-one process's in-process broker, used when NATS_URL is not set. */
-  broker?: InProcessBroker
-  /** now is the clock of the use cases and the deadline sweeper; tests move it. */
-  now?: () => Date
-}
-
-export interface OrdersService {
-  app: HttpApp
-  /** database is the service's own, for tests and tools that look inside. */
-  database: Database<OrdersTables>
-  close: () => Promise<void>
-}
+import { ordersSubscriptions } from './messaging/subscriptions.ts'
 
 const SWEEP_BATCH = 100
 const MAINTENANCE_INTERVAL_MS = 3_600_000
 
 /**
- * startOrdersService runs the orders service: its database with migrations applied, its event
- * bus (NATS JetStream at NATS_URL, else the given in-process broker), the outbox relay, the
- * saga's consumers, the sweeper that rejects orders past their step deadline, the pruning of
- * old records, and the orders API on HOST:PORT. close() stops them in reverse order.
+ * startOrdersService runs orders: the orders API, and the checkout saga it orchestrates over
+ * events (the participants' answers come in through its consumers). A sweeper rejects orders
+ * past their step deadline; a maintenance job forgets old idempotency keys and inbox entries.
  */
-export async function startOrdersService(
-  config: OrdersConfig,
-  deps: OrdersServiceDeps = {},
-): Promise<OrdersService> {
-  const logger = deps.logger ?? createLogger({ service: 'orders', level: config.LOG_LEVEL })
-  const metrics = deps.metrics ?? createMetrics('orders')
-  // Without a bus the saga cannot run: say so before opening anything.
-  if (config.NATS_URL === undefined && deps.broker === undefined) {
-    throw new Error(
-      'orders needs an event bus: set NATS_URL, or run it in the all-in-one process (npm start).',
-    )
-  }
-  const database = await openServiceDatabase<OrdersTables>('orders', config)
-  let bus: EventBus | undefined
-  let relay: OutboxRelay | undefined
-  let app: HttpApp | undefined
-  const jobs: PeriodicJob[] = []
-  const close = async () => {
-    await app?.close()
-    await Promise.all(jobs.map((job) => job.stop()))
-    await relay?.stop()
-    await bus?.close()
-    await database.close()
-  }
-  try {
-    await migrate(database, [
-      platformMigrations,
-      { name: 'orders', directory: fileURLToPath(new URL('../migrations', import.meta.url)) },
-    ])
-    bus = await connectEventBus({
-      service: 'orders',
-      natsUrl: config.NATS_URL,
-      natsNamespace: config.NATS_NAMESPACE,
-      broker: deps.broker,
-      database,
-      logger,
-      metrics,
+export function startOrdersService(config: OrdersConfig, deps: ServiceDeps = {}) {
+  return startService('orders', config, deps, async (runtime) => {
+    const database = await runtime.openDatabase<OrdersTables>({
+      migrations: new URL('../migrations', import.meta.url),
+      events: true,
     })
-    relay = await startOutboxRelay({ database, bus, logger, metrics })
-
+    const bus = await runtime.connectEventBus(database)
     const ctx: OrdersContext = {
-      store: ordersStore(database),
+      store: runtime.createStore(database, ordersRepositories()),
       fetchProduct: catalogProductFetcher({
         baseUrl: config.CATALOG_URL,
         timeoutMs: config.CATALOG_TIMEOUT_MS,
       }),
+      admission: new CheckoutAdmission({
+        targetSagaMs: config.CHECKOUT_TARGET_SAGA_MS,
+        maxInFlight: config.CHECKOUT_MAX_IN_FLIGHT,
+        minInFlight: config.CHECKOUT_MIN_IN_FLIGHT,
+      }),
+      saga: sagaObserver(runtime.metrics.registry),
       settings: {
         stockStepTimeoutMs: config.STOCK_STEP_TIMEOUT_MS,
         paymentStepTimeoutMs: config.PAYMENT_STEP_TIMEOUT_MS,
         idempotencyKeyRetentionMs: config.IDEMPOTENCY_KEY_RETENTION_HOURS * 3_600_000,
-      },
-      logger,
-      now: deps.now ?? (() => new Date()),
-    }
-    await subscribeConsumers(bus, ctx)
-    jobs.push(
-      startPeriodicJob({
-        name: 'reject-overdue-orders',
-        intervalMs: config.SAGA_SWEEP_INTERVAL_MS,
-        firstRunAfterMs: config.SAGA_SWEEP_START_DELAY_MS,
-        logger,
-        run: async () => ({ more: (await rejectOverdueOrders(ctx, SWEEP_BATCH)) === SWEEP_BATCH }),
-      }),
-      startPeriodicJob({
-        name: 'forget-old-records',
-        intervalMs: MAINTENANCE_INTERVAL_MS,
-        logger,
-        run: async () => {
-          const forgotten = await forgetOldRecords(ctx)
-          logger.debug(forgotten, 'old idempotency keys and inbox entries pruned')
-          return { more: false }
+        pendingHolds: {
+          maxOrders: config.CUSTOMER_MAX_PENDING_ORDERS,
+          maxUnitsPerProduct: config.CUSTOMER_MAX_PENDING_UNITS,
         },
-      }),
-    )
-
-    app = await createHttpApp({
-      service: 'orders',
-      logger,
-      metrics,
+      },
+      logger: runtime.logger,
+      now: runtime.now,
+    }
+    await runtime.subscribe(bus, ordersSubscriptions(ctx))
+    // A deadline is judged only once the answers published before it have been handled.
+    const answered = consumptionWatermark(bus, runtime.now)
+    runtime.startJob({
+      name: 'reject-overdue-orders',
+      intervalMs: config.SAGA_SWEEP_INTERVAL_MS,
+      firstRunAfterMs: config.SAGA_SWEEP_START_DELAY_MS,
+      run: async () => {
+        const before = await answered()
+        if (!before) return { more: false }
+        return { more: (await rejectOverdueOrders(ctx, SWEEP_BATCH, before)) === SWEEP_BATCH }
+      },
+    })
+    runtime.startJob({
+      name: 'count-checkouts-in-flight',
+      intervalMs: config.CHECKOUT_COUNT_INTERVAL_MS,
+      run: async () => {
+        ctx.admission.counted(await ctx.store.orders.countPending())
+        return { more: false }
+      },
+    })
+    runtime.startJob({
+      name: 'forget-old-records',
+      intervalMs: MAINTENANCE_INTERVAL_MS,
+      run: async () => {
+        runtime.logger.debug(await forgetOldRecords(ctx), 'old idempotency keys and inbox pruned')
+        return { more: false }
+      },
+    })
+    const app = await runtime.createHttpApp({
       openapi: {
         title: 'microshop orders',
         description: 'Orders, order history and the checkout saga.',
+        tags: [{ name: 'orders', description: 'Checkout, order status and history, cancel.' }],
       },
     })
-    const activeBus = bus
-    registerHealthRoutes(app, {
-      database: () => database.ping(),
-      bus: () => activeBus.ping(),
-    })
+    const publicBasePath = config.PUBLIC_BASE_PATH === '/' ? '' : config.PUBLIC_BASE_PATH
     const auth = bearerAuthFromJwks(config)
-    registerOrderRoutes(app, ctx, auth, {
-      publicBasePath: config.PUBLIC_BASE_PATH === '/' ? '' : config.PUBLIC_BASE_PATH,
-    })
-    await app.listen({ host: config.HOST, port: config.PORT })
-    return { app, database, close }
-  } catch (error) {
-    await close()
-    throw error
-  }
+    registerOrderRoutes(app, ctx, auth, { publicBasePath })
+    registerDeadLetterRoutes(app, { database, subscriptions: () => runtime.subscriptions, auth })
+    return { app, database }
+  })
 }
+
+export type OrdersService = Awaited<ReturnType<typeof startOrdersService>>

@@ -1,12 +1,10 @@
 import Type, { type Static } from 'typebox'
+import { tokenEnv } from '@microshop/platform/auth/token-settings'
 import { loadEnv, serviceEnv, type EnvSource } from '@microshop/platform/config'
 
 const PaymentsEnv = Type.Object({
   ...serviceEnv(8083),
-  /** JWKS_URL is where the users service publishes the keys that sign access tokens. */
-  JWKS_URL: Type.String({ default: 'http://127.0.0.1:8081/auth/jwks.json' }),
-  JWT_ISSUER: Type.String({ default: 'microshop', minLength: 1 }),
-  JWT_AUDIENCE: Type.String({ default: 'microshop', minLength: 1 }),
+  ...tokenEnv(),
   /** PROCESSOR_LATENCY_MS is how long each call to the simulated processor takes. */
   PROCESSOR_LATENCY_MS: Type.Integer({ default: 0, minimum: 0, maximum: 60_000 }),
   /** PROCESSOR_TRANSIENT_FAILURE_RATE is the share of new charges and refunds that fail with processing_error, for drills. */

@@ -55,7 +55,7 @@ describe('startPaymentsService', () => {
             paymentMethod: 'pm_card_mastercard',
             amount: { amount: 700, currency: 'USD' },
           },
-          { source: '/orders', subject: orderId },
+          { subject: orderId },
         ),
       )
       await vi.waitFor(() => expect(answers.map((a) => a.subject)).toEqual([orderId]), {

@@ -1,131 +1,95 @@
 import { fileURLToPath } from 'node:url'
 import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
-import { openServiceDatabase } from '@microshop/platform/db/database'
-import { migrate, type MigrationSource } from '@microshop/platform/db/migrate'
-import { connectEventBus } from '@microshop/platform/events/connect-event-bus'
-import type { EventBus } from '@microshop/platform/events/event-bus'
-import type { InProcessBroker } from '@microshop/platform/events/in-process-event-bus'
-import { startOutboxRelay, type OutboxRelay } from '@microshop/platform/events/outbox'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
-import { createHttpApp, type HttpApp } from '@microshop/platform/http/app'
-import { registerHealthRoutes } from '@microshop/platform/http/health'
-import { createLogger, type Logger } from '@microshop/platform/logger'
-import { createMetrics, type Metrics } from '@microshop/platform/metrics'
+import { registerDeadLetterRoutes } from '@microshop/platform/http/dead-letter-routes'
+import { pruneInboxJob } from '@microshop/platform/events/inbox'
+import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
 import type { PaymentsConfig } from './config.ts'
+import { paymentsRepositories } from './db/payments-repositories.ts'
 import type { PaymentsTables } from './db/tables.ts'
-import { startPaymentReconciler } from './domain/reconcile-payments.ts'
-import type { PaymentsDeps } from './domain/settle-payment.ts'
+import type { PaymentsContext } from './domain/payments-context.ts'
+import { RECONCILE_BATCH, reconcilePayments } from './domain/reconcile-payments.ts'
 import { registerPaymentRoutes } from './http/payment-routes.ts'
-import { subscribeToOrderCancelled } from './messaging/order-cancelled.ts'
-import { subscribeToOrderRejected } from './messaging/order-rejected.ts'
-import { subscribeToPaymentRequested } from './messaging/payment-requested.ts'
+import { paymentsSubscriptions } from './messaging/subscriptions.ts'
 import type { PaymentProcessor } from './processor/payment-processor.ts'
 import { SimulatedProcessor } from './processor/simulated-processor.ts'
-
-export interface PaymentsServiceDeps {
-  logger?: Logger
-  metrics?: Metrics
-  /** broker is the all-in-one process's in-process broker, used when NATS_URL is not set. */
-  broker?: InProcessBroker
-  /** processor replaces the built-in simulated processor (and then its tables are not created). */
-  processor?: PaymentProcessor
-}
-
-export interface PaymentsService {
-  app: HttpApp
-  close: () => Promise<void>
-}
-
-const paymentsMigrations: MigrationSource = {
-  name: 'payments',
-  directory: fileURLToPath(new URL('../migrations', import.meta.url)),
-}
+import { Counter, type Registry } from 'prom-client'
+import type { PaymentStatus } from './domain/payment.ts'
 
 // The simulated processor's tables have their own migration history: they belong to the
-// stand-in for an external system, not to payments.
-const simulatedProcessorMigrations: MigrationSource = {
+// stand-in for an external system, not to payments. (A path relative to this file holds in the
+// bundle too, which sits one folder below the service's root like src/ does.)
+const simulatedProcessorMigrations = {
   name: 'simulated-processor',
   directory: fileURLToPath(new URL('../migrations/simulated-processor', import.meta.url)),
 }
 
+export interface PaymentsServiceDeps extends ServiceDeps {
+  /** processor replaces the built-in simulated processor (and then its tables are not created). */
+  processor?: PaymentProcessor
+}
+
 /**
- * startPaymentsService runs payments: its database with migrations applied, the saga's payment
- * step (charge on `payment.requested`, void or refund on `order.cancelled` / `order.rejected`)
- * against the card processor, the outbox relay, the reconciler of payments left unsettled, and
- * the payments API on HOST:PORT. close() stops in reverse: HTTP, reconciler, relay, consumers
- * (bus), database.
+ * startPaymentsService runs payments: the saga's payment step (charge on `payment.requested`,
+ * void or refund on `order.cancelled` / `order.rejected`) against the card processor, the
+ * reconciler of payments left unsettled, and the payments API.
  */
-export async function startPaymentsService(
-  config: PaymentsConfig,
-  deps: PaymentsServiceDeps = {},
-): Promise<PaymentsService> {
-  const logger = deps.logger ?? createLogger({ service: 'payments', level: config.LOG_LEVEL })
-  const metrics = deps.metrics ?? createMetrics('payments')
-  const database = await openServiceDatabase<PaymentsTables>('payments', config)
-  let app: HttpApp | undefined
-  let bus: EventBus | undefined
-  let relay: OutboxRelay | undefined
-  let reconciler: { stop: () => Promise<void> } | undefined
-  const close = async () => {
-    await app?.close()
-    await reconciler?.stop()
-    // The relay stops before the bus it publishes on; what consumers add meanwhile waits in the outbox.
-    await relay?.stop()
-    await bus?.close()
-    await database.close()
-  }
-  try {
-    await migrate(database, [
-      platformMigrations,
-      paymentsMigrations,
-      ...(deps.processor ? [] : [simulatedProcessorMigrations]),
-    ])
-    const processor =
-      deps.processor ??
-      SimulatedProcessor.in(database, {
-        latencyMs: config.PROCESSOR_LATENCY_MS,
-        transientFailureRate: config.PROCESSOR_TRANSIENT_FAILURE_RATE,
-      })
-    const payments: PaymentsDeps = { database, processor, logger }
-    bus = await connectEventBus({
-      service: 'payments',
-      natsUrl: config.NATS_URL,
-      natsNamespace: config.NATS_NAMESPACE,
-      broker: deps.broker,
-      database,
-      logger,
-      metrics,
+export function startPaymentsService(config: PaymentsConfig, deps: PaymentsServiceDeps = {}) {
+  return startService('payments', config, deps, async (runtime) => {
+    const database = await runtime.openDatabase<PaymentsTables>({
+      migrations: new URL('../migrations', import.meta.url),
+      events: true,
+      more: deps.processor ? [] : [simulatedProcessorMigrations],
     })
-    relay = await startOutboxRelay({ database, bus, logger, metrics })
-    const retry = {
+    const bus = await runtime.connectEventBus(database)
+    const ctx: PaymentsContext = {
+      store: runtime.createStore(database, paymentsRepositories),
+      processor:
+        deps.processor ??
+        SimulatedProcessor.in(database, {
+          latencyMs: config.PROCESSOR_LATENCY_MS,
+          transientFailureRate: config.PROCESSOR_TRANSIENT_FAILURE_RATE,
+        }),
+      settings: { reconcileAfterMs: config.PAYMENT_RECONCILE_AFTER_MS },
+      logger: runtime.logger,
+      now: runtime.now,
+      paymentReached: paymentsCounter(runtime.metrics.registry),
+    }
+    const retries = {
       maxAttempts: config.PROCESSOR_MAX_ATTEMPTS,
       backoffMs: config.PROCESSOR_RETRY_BACKOFF_MS,
     }
-    await subscribeToPaymentRequested(bus, payments, retry)
-    await subscribeToOrderCancelled(bus, payments, retry)
-    await subscribeToOrderRejected(bus, payments, retry)
-    reconciler = startPaymentReconciler(payments, {
-      staleAfterMs: config.PAYMENT_RECONCILE_AFTER_MS,
-      intervalMs: Math.min(10_000, config.PAYMENT_RECONCILE_AFTER_MS / 4),
+    await runtime.subscribe(bus, paymentsSubscriptions(ctx, retries))
+    const reconcileIntervalMs = Math.min(10_000, config.PAYMENT_RECONCILE_AFTER_MS / 4)
+    runtime.startJob({
+      name: 'reconcile-payments',
+      intervalMs: reconcileIntervalMs,
+      firstRunAfterMs: reconcileIntervalMs,
+      run: async () => ({ more: (await reconcilePayments(ctx)) === RECONCILE_BATCH }),
     })
-
-    const auth = bearerAuthFromJwks(config)
-    app = await createHttpApp({
-      service: 'payments',
-      logger,
-      metrics,
+    runtime.startJob(pruneInboxJob(ctx.store))
+    const app = await runtime.createHttpApp({
       openapi: {
         title: 'microshop payments',
         description: 'Payments of orders: their status, failure reason and refunds.',
+        tags: [{ name: 'payments', description: 'The payments of orders, and why one failed.' }],
       },
     })
-    const eventBus = bus
-    registerHealthRoutes(app, { database: () => database.ping(), bus: () => eventBus.ping() })
-    registerPaymentRoutes(app, database.db, auth)
-    await app.listen({ host: config.HOST, port: config.PORT })
-    return { app, close }
-  } catch (error) {
-    await close()
-    throw error
-  }
+    const auth = bearerAuthFromJwks(config)
+    registerPaymentRoutes(app, ctx, auth)
+    registerDeadLetterRoutes(app, { database, subscriptions: () => runtime.subscriptions, auth })
+    return { app }
+  })
+}
+
+export type PaymentsService = Awaited<ReturnType<typeof startPaymentsService>>
+
+/** paymentsCounter counts payments by the status they reach (`payments_total{status}`). */
+function paymentsCounter(registry: Registry): (status: PaymentStatus) => void {
+  const payments = new Counter({
+    name: 'payments_total',
+    help: 'Payments that reached a status (succeeded, failed, refunded), by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  })
+  return (status) => payments.inc({ status: status.toLowerCase() })
 }

@@ -1,10 +1,14 @@
 import Type, { type Static } from 'typebox'
+import { tokenEnv } from '@microshop/platform/auth/token-settings'
 import { ConfigError, loadEnv, serviceEnv, type EnvSource } from '@microshop/platform/config'
+
+// users signs the tokens with its own keys: it needs no JWKS_URL.
+const { JWT_ISSUER, JWT_AUDIENCE } = tokenEnv()
 
 const usersEnv = Type.Object({
   ...serviceEnv(8081),
-  JWT_ISSUER: Type.String({ default: 'microshop', minLength: 1 }),
-  JWT_AUDIENCE: Type.String({ default: 'microshop', minLength: 1 }),
+  JWT_ISSUER,
+  JWT_AUDIENCE,
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ default: 900, minimum: 30, maximum: 86_400 }),
   /** REFRESH_TOKEN_TTL_SECONDS is how long a session may sit unused; each refresh starts it anew. */
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ default: 2_592_000, minimum: 60 }),
@@ -15,8 +19,13 @@ const usersEnv = Type.Object({
   JWT_ACTIVE_KEY_ID: Type.Optional(Type.String({ minLength: 1 })),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
-  /** LOGIN_THROTTLE_FREE_ATTEMPTS is how many failed sign-ins an email gets before waits begin. */
+  /** LOGIN_THROTTLE_FREE_ATTEMPTS is how many failed sign-ins an email gets from one address before waits begin. */
   LOGIN_THROTTLE_FREE_ATTEMPTS: Type.Integer({ default: 5, minimum: 1 }),
+  /**
+   * LOGIN_THROTTLE_EMAIL_FAILURES is how many failed sign-ins an email may have from all
+   * addresses together (in a day) before each address gets only one free attempt.
+   */
+  LOGIN_THROTTLE_EMAIL_FAILURES: Type.Integer({ default: 20, minimum: 1 }),
   LOGIN_THROTTLE_BASE_DELAY_SECONDS: Type.Integer({ default: 1, minimum: 1 }),
   LOGIN_THROTTLE_MAX_DELAY_SECONDS: Type.Integer({ default: 900, minimum: 1 }),
 })

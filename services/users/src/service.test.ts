@@ -78,3 +78,45 @@ describe('startUsersService in embedded mode', () => {
     await expect(verify(accessToken)).resolves.toMatchObject({ role: 'admin' })
   })
 })
+
+describe('startUsersService with an admin email someone registered first', () => {
+  it('when ADMIN_EMAIL names an account whose password is not ADMIN_PASSWORD, then the service does not start', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'users-preclaimed-'))
+    const settings = { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent' }
+    try {
+      const before = await startUsersService(loadUsersConfig(settings))
+      const squat = await before.app.inject({
+        method: 'POST',
+        url: '/auth/register',
+        payload: { email: 'Boss@Example.com', password: 'the squatter', name: 'Eve' },
+      })
+      expect(squat.statusCode).toBe(201)
+      await before.close()
+
+      await expect(
+        startUsersService(
+          loadUsersConfig({
+            ...settings,
+            ADMIN_EMAIL: 'boss@example.com',
+            ADMIN_PASSWORD: 'the operator',
+          }),
+        ),
+      ).rejects.toThrow(/ADMIN_EMAIL boss@example.com belongs to an account whose password/)
+
+      const after = await startUsersService(loadUsersConfig(settings))
+      const signIn = await after.app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { email: 'boss@example.com', password: 'the squatter' },
+      })
+      const me = await after.app.inject({
+        url: '/users/me',
+        headers: { authorization: `Bearer ${signIn.json<TokenPairBody>().accessToken}` },
+      })
+      expect(me.json()).toMatchObject({ role: 'customer' })
+      await after.close()
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +67,59 @@ describe('loadSigningKeys', () => {
 
     const byDefault = await parseSigningKeys(set, 'test')
     expect(byDefault.active.kid).toBe(a.kid)
+  })
+
+  // RFC8037_KEY is RFC 8037's example Ed25519 key (appendix A.1), with its thumbprint (A.3): a key
+  // file written elsewhere, by another Node version or another tool, must read the same here.
+  const RFC8037_KEY = {
+    kty: 'OKP',
+    crv: 'Ed25519',
+    d: 'nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A',
+    x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+  }
+  const RFC8037_THUMBPRINT = 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
+
+  it('when a key file was written elsewhere (RFC 8037 example key), then it signs and its public half is published', async () => {
+    const path = join(await newFolder(), 'keys.json')
+    await writeFile(path, JSON.stringify({ keys: [{ ...RFC8037_KEY, alg: 'EdDSA', use: 'sig' }] }))
+    const keys = await loadSigningKeys({ DATA_DIR: 'memory://', JWT_SIGNING_KEYS_FILE: path })
+    expect(keys.active.kid).toBe(RFC8037_THUMBPRINT)
+    expect(keys.jwks.keys).toEqual([
+      {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: RFC8037_KEY.x,
+        kid: RFC8037_THUMBPRINT,
+        alg: 'EdDSA',
+        use: 'sig',
+      },
+    ])
+    const message = Buffer.from('microshop')
+    const signature = sign(null, message, keys.active.privateKey)
+    const { kty, crv, x } = RFC8037_KEY
+    const published = createPublicKey({ key: { kty, crv, x }, format: 'jwk' })
+    expect(verify(null, message, published, signature)).toBe(true)
+  })
+
+  it('when a private key comes without its "x", then "x" is derived from "d"', async () => {
+    const withoutX = { ...RFC8037_KEY, x: undefined }
+    const keys = await parseSigningKeys(JSON.stringify({ keys: [withoutX] }), 'test')
+    expect(keys.jwks.keys[0]?.x).toBe(RFC8037_KEY.x)
+    expect(keys.active.kid).toBe(RFC8037_THUMBPRINT)
+  })
+
+  it('when "d" is not a 32-byte base64url seed, then the key is refused', async () => {
+    const shortSeed = { ...RFC8037_KEY, d: RFC8037_KEY.d.slice(0, 40) }
+    const notBase64url = { ...RFC8037_KEY, d: `${RFC8037_KEY.d.slice(0, 42)}+` }
+    expect(
+      await problemsOf(
+        parseSigningKeys(JSON.stringify({ keys: [shortSeed, notBase64url] }), 'test'),
+      ),
+    ).toEqual([
+      'test: key 0: is not a valid Ed25519 key',
+      'test: key 1: is not a valid Ed25519 key',
+      'test: no key has the private part ("d") to sign with',
+    ])
   })
 
   it('when the set comes from a file, then it is read from there', async () => {

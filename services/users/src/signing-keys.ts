@@ -22,10 +22,13 @@ export interface SigningKeys {
   jwks: JSONWebKeySet & { keys: PublicSigningJwk[] }
 }
 
-export type SigningKeySettings = Pick<
-  UsersConfig,
-  'JWT_SIGNING_KEYS' | 'JWT_SIGNING_KEYS_FILE' | 'JWT_ACTIVE_KEY_ID' | 'DATA_DIR'
->
+/** SigningKeySettings are the users settings that say where the keys come from. */
+export interface SigningKeySettings {
+  JWT_SIGNING_KEYS?: UsersConfig['JWT_SIGNING_KEYS'] | undefined
+  JWT_SIGNING_KEYS_FILE?: UsersConfig['JWT_SIGNING_KEYS_FILE'] | undefined
+  JWT_ACTIVE_KEY_ID?: UsersConfig['JWT_ACTIVE_KEY_ID'] | undefined
+  DATA_DIR: UsersConfig['DATA_DIR']
+}
 
 /**
  * loadSigningKeys finds the service's signing keys: a JWK Set from JWT_SIGNING_KEYS or the file
@@ -154,10 +157,7 @@ async function parseKey(entry: unknown): Promise<ParsedKey | string> {
   let privateKey: KeyObject | undefined
   let publicKey: KeyObject
   try {
-    privateKey =
-      jwk.d === undefined
-        ? undefined
-        : createPrivateKey({ key: { ...curve, d: jwk.d, x: '' }, format: 'jwk' })
+    privateKey = jwk.d === undefined ? undefined : ed25519PrivateKey(jwk.d)
     publicKey = privateKey
       ? createPublicKey(privateKey)
       : createPublicKey({ key: { ...curve, x: jwk.x ?? '' }, format: 'jwk' })
@@ -173,4 +173,19 @@ async function parseKey(entry: unknown): Promise<ParsedKey | string> {
     privateKey,
     publicJwk: { ...curve, x, kid, alg: 'EdDSA', use: 'sig' },
   }
+}
+
+// ED25519_PKCS8_PREFIX is the DER of a PKCS #8 Ed25519 private key up to its 32-byte seed
+// (RFC 8410, section 7): the one encoding every Node version imports from "d" alone. A JWK
+// import needs "x" too, and Node 24 rejects the empty one that Node 20 let through.
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
+
+function ed25519PrivateKey(d: string): KeyObject {
+  const seed = Buffer.from(d, 'base64url')
+  if (seed.length !== 32 || seed.toString('base64url') !== d) throw new Error('not a 32-byte seed')
+  return createPrivateKey({
+    key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  })
 }

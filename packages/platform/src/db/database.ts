@@ -1,6 +1,17 @@
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
-import { CamelCasePlugin, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
+import { join } from 'node:path'
+import {
+  CamelCasePlugin,
+  Kysely,
+  PGliteDialect,
+  PostgresDialect,
+  sql,
+  type KyselyConfig,
+} from 'kysely'
 import pg from 'pg'
+import type { PGlite as PGliteType } from '@electric-sql/pglite'
 
 /**
  * SqlSession runs plain SQL inside one transaction: migrations and scripts that Kysely's
@@ -20,16 +31,6 @@ export interface Database<DB> {
   kind: 'postgres' | 'pglite'
   /** inTransaction runs plain SQL in one transaction on one connection. */
   inTransaction<T>(work: (session: SqlSession) => Promise<T>): Promise<T>
-  /**
-   * listen calls `onNotify` for every NOTIFY on `channel` until the returned stop is called. On
-   * Postgres it keeps its own connection and reconnects when it drops, calling `onNotify` once
-   * after reconnecting since notifications sent meanwhile are lost; `onError` hears why.
-   */
-  listen(
-    channel: string,
-    onNotify: () => void,
-    onError?: (error: unknown) => void,
-  ): Promise<() => Promise<void>>
   ping(): Promise<void>
   close(): Promise<void>
 }
@@ -40,7 +41,18 @@ export interface DatabaseOptions {
   /** dataDir is PGlite's folder, or `memory://` for a throwaway in-memory database. */
   dataDir: string
   poolSize?: number
+  /**
+   * connectTimeoutMs bounds the wait for a pooled connection (a new one, or a free one when all
+   * are busy); past it the call fails. Default 5 s.
+   */
+  connectTimeoutMs?: number
   applicationName?: string
+  /**
+   * onStatement hears every statement sent to the database: one call per round trip (on
+   * Postgres BEGIN and COMMIT too; PGlite's driver opens and ends transactions without one).
+   * Tests count a use case's round trips with it.
+   */
+  onStatement?: ((sql: string) => void) | undefined
 }
 
 const INT8_OID = 20
@@ -55,8 +67,42 @@ function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string)
     : (pg.types.getTypeParser(oid, format) as (v: string) => unknown)
 }
 
+// statementNames remembers the name of each parameterized statement text; the service's
+// statements are a fixed set (their texts differ only by the length of IN lists), so it stays small.
+const statementNames = new Map<string, string>()
+const MAX_STATEMENT_NAMES = 2_000
+
+function statementName(text: string): string {
+  let name = statementNames.get(text)
+  if (name === undefined) {
+    name = `ms_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`
+    if (statementNames.size < MAX_STATEMENT_NAMES) statementNames.set(text, name)
+  }
+  return name
+}
+
+/**
+ * prepareStatements has a pooled connection send every parameterized statement as a named one:
+ * Postgres parses and plans it once per connection and then only binds and executes it, where an
+ * unnamed statement is parsed and planned on every call (parse and plan were more of its CPU
+ * than execution). Statements without parameters (BEGIN, COMMIT, scripts) go as they are.
+ */
+function prepareStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  client.query = ((text: unknown, values?: unknown, callback?: unknown) =>
+    typeof text === 'string' && Array.isArray(values) && values.length > 0
+      ? query({ name: statementName(text), text, values }, callback)
+      : query(text, values, callback)) as typeof client.query
+}
+
 export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
-  return options.url ? openPostgres<DB>(options.url, options) : openPGlite<DB>(options.dataDir)
+  return options.url ? openPostgres<DB>(options.url, options) : openPGlite<DB>(options)
+}
+
+// statementLog gives Kysely's log hook when someone listens (without one Kysely adds no wrapper).
+// A statement that fails made its round trip too: Kysely logs it as an error.
+function statementLog(onStatement: DatabaseOptions['onStatement']): Pick<KyselyConfig, 'log'> {
+  return onStatement ? { log: (event) => onStatement(event.query.sql) } : {}
 }
 
 function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
@@ -64,16 +110,24 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
     connectionString: url,
     max: options.poolSize ?? 10,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
     application_name: options.applicationName,
     types: { getTypeParser: getTypeParser as typeof pg.types.getTypeParser },
   })
   // An idle client that loses its connection emits here; the pool replaces it on next use.
   pool.on('error', () => undefined)
+  pool.on('connect', (client) => {
+    // A connection that dies while checked out (the server restarting) emits here; its query
+    // fails with the error, and the pool drops the broken client when it comes back.
+    client.on('error', () => undefined)
+    prepareStatements(client)
+  })
   const db = new Kysely<DB>({
     dialect: new PostgresDialect({ pool }),
     plugins: [new CamelCasePlugin()],
+    ...statementLog(options.onStatement),
   })
+  const pinger = pingConnection(url, options.applicationName)
   return {
     db,
     kind: 'postgres',
@@ -97,83 +151,101 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
         client.release()
       }
     },
-    listen: (channel, onNotify, onError) =>
-      listenOnPostgres(url, options, channel, onNotify, onError),
-    async ping() {
-      await sql`select 1`.execute(db)
+    ping: () => pinger.ping(),
+    async close() {
+      await pinger.close()
+      await db.destroy()
     },
-    close: () => db.destroy(),
   }
 }
 
-const LISTEN_RETRY_MS = 1_000
-
-async function listenOnPostgres(
-  url: string,
-  options: DatabaseOptions,
-  channel: string,
-  onNotify: () => void,
-  onError: (error: unknown) => void = () => undefined,
-): Promise<() => Promise<void>> {
-  let client: pg.Client | undefined
-  let retry: NodeJS.Timeout | undefined
-  let stopped = false
-  const connectListener = async (reconnecting: boolean) => {
-    const next = new pg.Client({
+/**
+ * pingConnection answers readiness checks on a connection of their own: when the work in
+ * flight holds every pooled connection, or the database restarts, the check still answers at
+ * once whether the database is there. A broken connection is dropped and made again next time.
+ */
+function pingConnection(url: string, applicationName: string | undefined) {
+  let connected: Promise<pg.Client> | undefined
+  const connect = async () => {
+    const client = new pg.Client({
       connectionString: url,
-      application_name: options.applicationName,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: 2_000,
+      ...(applicationName === undefined ? {} : { application_name: `${applicationName}-health` }),
     })
-    next.on('notification', (message) => {
-      if (message.channel === channel) onNotify()
-    })
-    next.on('error', (error) => {
-      onError(error)
-      void next.end().catch(() => undefined)
-    })
-    next.on('end', () => {
-      if (client === next) scheduleRetry()
-    })
-    try {
-      await next.connect()
-      await next.query(`listen ${next.escapeIdentifier(channel)}`)
-    } catch (error) {
-      onError(error)
-      await next.end().catch(() => undefined)
-      scheduleRetry()
-      return
-    }
-    if (stopped) return void (await next.end().catch(() => undefined))
-    client = next
-    if (reconnecting) onNotify()
+    client.on('error', () => undefined)
+    await client.connect()
+    return client
   }
-  const scheduleRetry = () => {
-    client = undefined
-    if (stopped || retry) return
-    retry = setTimeout(() => {
-      retry = undefined
-      void connectListener(true)
-    }, LISTEN_RETRY_MS)
+  const drop = (client: Promise<pg.Client>) => {
+    if (connected === client) connected = undefined
+    void client.then((c) => c.end()).catch(() => undefined)
   }
-  await connectListener(false)
-  return async () => {
-    stopped = true
-    clearTimeout(retry)
-    await client?.end().catch(() => undefined)
+  return {
+    async ping() {
+      const client = (connected ??= connect())
+      try {
+        await (await client).query('select 1')
+      } catch (error) {
+        drop(client)
+        throw error
+      }
+    },
+    async close() {
+      if (connected) drop(connected)
+    },
   }
 }
 
-async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
+// PGLITE_SHARED_BUFFERS is each embedded database's buffer cache. Postgres' default, 128MB, lives
+// in the WebAssembly heap of every instance, and `npm start` runs four: 8MB (1024 pages) holds a
+// local shop's working set and keeps the four under 500 MB together.
+const PGLITE_SHARED_BUFFERS = '8MB'
+
+type PGliteClass = typeof PGliteType
+let freshCluster: Promise<Blob | undefined> | undefined
+
+/**
+ * freshClusterOnce is a newly initialised database cluster as a tarball, made once per process:
+ * initdb is most of a new PGlite database's cost (seconds of WebAssembly), and every cluster it
+ * makes is the same, so the four databases of `npm start` (and every test's) start from one copy.
+ * Undefined when it could not be made: then each database runs its own initdb.
+ */
+function freshClusterOnce(PGlite: PGliteClass, startParams: string[]): Promise<Blob | undefined> {
+  freshCluster ??= (async () => {
+    try {
+      const maker = await PGlite.create(undefined, { startParams })
+      const tarball = await maker.dumpDataDir('none')
+      await maker.close()
+      return tarball
+    } catch {
+      return undefined
+    }
+  })()
+  return freshCluster
+}
+
+async function openPGlite<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  const { dataDir } = options
   const inMemory = dataDir.startsWith('memory://')
   if (!inMemory) await mkdir(dataDir, { recursive: true })
   // PGlite is loaded only when it is used, so container images (always on Postgres) ship without it.
   const { PGlite } = await import('@electric-sql/pglite')
+  const startParams = [
+    ...PGlite.defaultStartParams,
+    '-c',
+    `shared_buffers=${PGLITE_SHARED_BUFFERS}`,
+  ]
+  const fresh = inMemory || !existsSync(join(dataDir, 'PG_VERSION'))
+  const loadDataDir = fresh ? await freshClusterOnce(PGlite, startParams) : undefined
   const pglite = await PGlite.create(inMemory ? undefined : dataDir, {
     parsers: { [INT8_OID]: parseInt8 },
+    startParams,
+    ...(loadDataDir === undefined ? {} : { loadDataDir }),
   })
   const db = new Kysely<DB>({
     dialect: new PGliteDialect({ pglite }),
     plugins: [new CamelCasePlugin()],
+    ...statementLog(options.onStatement),
   })
   return {
     db,
@@ -188,7 +260,6 @@ async function openPGlite<DB>(dataDir: string): Promise<Database<DB>> {
             (await tx.query<Row>(text, params)).rows,
         }),
       ),
-    listen: (channel, onNotify) => pglite.listen(channel, () => onNotify()),
     async ping() {
       await sql`select 1`.execute(db)
     },

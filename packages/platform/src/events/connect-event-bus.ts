@@ -11,12 +11,18 @@ export interface ConnectEventBusOptions<DB> {
   /** natsUrl selects NATS JetStream; without it the service joins the process's in-process broker. */
   natsUrl?: string | undefined
   natsNamespace?: string | undefined
+  /** natsStreamReplicas is how many servers of the NATS cluster keep each stream (default 1). */
+  natsStreamReplicas?: number | undefined
+  /** natsStreamMaxBytes bounds each stream the service makes (JetStream reserves it in its store). */
+  natsStreamMaxBytes?: number | undefined
+  /** natsStreamMaxAgeSeconds is how long each stream keeps an event. */
+  natsStreamMaxAgeSeconds?: number | undefined
   /** broker is the all-in-one process's shared in-process broker. */
   broker?: InProcessBroker | undefined
   /** database keeps the service's dead letters, where an operator looks for them. */
   database: Database<DB>
   logger: Logger
-  metrics?: Metrics
+  metrics?: Metrics | undefined
 }
 
 /**
@@ -36,6 +42,17 @@ export async function connectEventBus<DB>(options: ConnectEventBusOptions<DB>): 
       servers: options.natsUrl,
       name: options.service,
       namespace: options.natsNamespace,
+      streamLimits: {
+        ...(options.natsStreamReplicas === undefined
+          ? {}
+          : { replicas: options.natsStreamReplicas }),
+        ...(options.natsStreamMaxBytes === undefined
+          ? {}
+          : { maxBytes: options.natsStreamMaxBytes }),
+        ...(options.natsStreamMaxAgeSeconds === undefined
+          ? {}
+          : { maxAgeMs: options.natsStreamMaxAgeSeconds * 1000 }),
+      },
     })
   }
   if (options.broker) return new InProcessEventBus({ ...shared, broker: options.broker })

@@ -1,7 +1,7 @@
 import type { Static, TSchema } from 'typebox'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { EventDefinition } from '@microshop/contracts/define-event'
-import type { TraceContext } from '../http/trace-context.ts'
+import type { TraceContext } from '../trace-context.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 
@@ -18,8 +18,22 @@ export interface EventBus {
   subscribe<Payload extends TSchema>(subscription: Subscription<Payload>): Promise<void>
   /** ping resolves when the broker answers: the readiness check. */
   ping(): Promise<void>
+  /** checkpoint marks how far the streams this service consumes reach now (see caughtUp). */
+  checkpoint(): Promise<Checkpoint>
+  /**
+   * caughtUp tells whether this service's consumers have finished every event published before
+   * the checkpoint: handled, or parked. A deadline that passed before `checkpoint.at` then beats
+   * no answer still waiting in a queue.
+   */
+  caughtUp(checkpoint: Checkpoint): Promise<boolean>
   /** close stops taking new deliveries, waits for the handlers in flight, then disconnects. */
   close(): Promise<void>
+}
+
+/** Checkpoint is where a service's streams stood at `at`: a position per stream. */
+export interface Checkpoint {
+  at: Date
+  positions: Record<string, number>
 }
 
 /**
@@ -30,7 +44,12 @@ export interface Subscription<Payload extends TSchema = TSchema> {
   /** service is the consumer group (the durable consumer's name starts with it). */
   service: string
   event: EventDefinition<Payload>
-  handler: EventHandler<Static<Payload>>
+  /**
+   * handler does the work for one event; it throws to have the event retried (or parked, for
+   * AppError kind `invalid`). A method, not a function property, so that subscriptions to
+   * different events make one list, `Subscription[]`.
+   */
+  handler(event: CloudEvent<Static<Payload>>, delivery: Delivery): Promise<void>
   /** maxDeliver is how many times the handler may run for one event before it is dead-lettered. */
   maxDeliver?: number
   /** backoffMs[n - 1] is the wait after the n-th failed attempt; the last entry repeats. */
@@ -38,9 +57,6 @@ export interface Subscription<Payload extends TSchema = TSchema> {
   /** concurrency bounds the handlers running at once per replica; events with the same subject (aggregate) never run at once. */
   concurrency?: number
 }
-
-/** EventHandler does the work for one event; it throws to have the event retried (or parked, for AppError kind `invalid`). */
-export type EventHandler<Data> = (event: CloudEvent<Data>, delivery: Delivery) => Promise<void>
 
 /** Delivery tells a handler which attempt this is and carries the event's trace onward. */
 export interface Delivery {
@@ -72,8 +88,8 @@ export type DeadLetterSink = (letter: DeadLetter) => Promise<void>
 /** EventBusOptions is what both adapters take: where a service logs, counts and parks. */
 export interface EventBusOptions {
   logger: Logger
-  metrics?: Pick<Metrics, 'registry'>
-  deadLetters?: DeadLetterSink
+  metrics?: Pick<Metrics, 'registry'> | undefined
+  deadLetters?: DeadLetterSink | undefined
 }
 
 export const DEFAULT_MAX_DELIVER = 5

@@ -2,8 +2,12 @@ import { performance } from 'node:perf_hooks'
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 import { CloudEventSchema, type CloudEvent } from '@microshop/contracts/envelope'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isAppError } from '../errors.ts'
-import { continueTrace } from '../http/trace-context.ts'
+import { isInfrastructureFailure } from '../infrastructure-failure.ts'
+import { context, SpanStatusCode, trace as traces } from '@opentelemetry/api'
+import { activeTrace } from '../trace-context.ts'
+import { failed, processSpan } from './event-spans.ts'
 import type { Logger } from '../logger.ts'
 import type { EventMetrics } from './event-metrics.ts'
 import {
@@ -21,9 +25,9 @@ export interface ReceivedEvent {
   raw: string
   value: unknown
   parseError?: string
-  id?: string
-  type?: string
-  subject?: string
+  id?: string | undefined
+  type?: string | undefined
+  subject?: string | undefined
 }
 
 export function readEvent(raw: string): ReceivedEvent {
@@ -74,16 +78,57 @@ export interface DeliveryContext {
   logger: Logger
   metrics: EventMetrics
   deadLetters: DeadLetterSink | undefined
+  /** stopping aborts when the bus closes: a handler waiting out an outage gives the event back. */
+  stopping: AbortSignal
 }
+
+// An outage is waited out in place with these pauses, the last repeating.
+const OUTAGE_BACKOFF_MS = [100, 250, 500, 1_000, 2_000]
 
 /**
  * handleDelivery is the one consumer policy both adapters share: check the envelope and the
  * payload, run the handler, and decide. A bad event or an AppError of kind `invalid` is parked
  * at once (retrying cannot fix it); any other error is retried with backoff until `maxDeliver`
  * attempts, then parked. Parking writes a dead letter; if that write fails, the event is
- * retried and parked on its next delivery, without running the handler again.
+ * retried: its next delivery runs the handler once more (handlers are idempotent), and parks it
+ * if that fails too. The broker allows a few deliveries past maxDeliver for this, and for
+ * deliveries lost with a process that stopped or crashed holding them, which count there too.
+ *
+ * A failure of the infrastructure (the database or the broker unreachable or restarting, see
+ * isInfrastructureFailure) is not the event's fault: the handler is run again in place, with
+ * backoff, for as long as the outage lasts, holding the event, so it uses up none of the
+ * event's attempts and is never parked for it. Only when the bus closes meanwhile is the event
+ * given back for a later delivery.
  */
 export async function handleDelivery(
+  delivery: DeliveryContext,
+  received: ReceivedEvent,
+  attempt: number,
+): Promise<DeliveryOutcome> {
+  const traceparent = (received.value as Partial<CloudEvent> | null | undefined)?.traceparent
+  const span = processSpan({
+    type: delivery.subscription.event.type,
+    id: received.id,
+    traceparent: typeof traceparent === 'string' ? traceparent : undefined,
+    consumer: delivery.subscription.service,
+    attempt,
+  })
+  try {
+    const outcome = await context.with(traces.setSpan(context.active(), span), () =>
+      decide(delivery, received, attempt),
+    )
+    span.setAttribute('microshop.delivery.outcome', outcome.action)
+    if (outcome.action !== 'ack') span.setStatus({ code: SpanStatusCode.ERROR })
+    return outcome
+  } catch (error) {
+    failed(span, error)
+    throw error
+  } finally {
+    span.end()
+  }
+}
+
+async function decide(
   context: DeliveryContext,
   received: ReceivedEvent,
   attempt: number,
@@ -93,29 +138,37 @@ export async function handleDelivery(
   const eventType = subscription.event.type
   const labels = { type: eventType, consumer }
   const problem = invalidEvent(subscription, received)
-  const traceparent = (received.value as Partial<CloudEvent> | null | undefined)?.traceparent
-  const trace = continueTrace(typeof traceparent === 'string' ? traceparent : undefined)
-  const logger = context.logger.child({
-    eventId: received.id,
-    eventType,
-    traceId: trace.traceId,
-    consumer,
-    attempt,
-  })
+  const trace = activeTrace()
+  const logger = context.logger.child({ eventId: received.id, eventType, consumer, attempt })
   if (attempt > 1) metrics.redelivered.inc(labels)
   if (problem) return park(context, received, attempt, `invalid event: ${problem}`, logger)
-  if (attempt > subscription.maxDeliver) {
-    return park(context, received, attempt, `gave up after ${attempt - 1} deliveries`, logger)
-  }
+  // An attempt past maxDeliver still runs the handler (as a last attempt): the broker also
+  // counts deliveries no handler saw (pulled by a process that was stopped or killed), and an
+  // event must not be parked untried for them. A handler that fails it is parked as below.
   const started = performance.now()
   try {
-    await subscription.handler(received.value as CloudEvent, {
-      attempt,
-      maxDeliver: subscription.maxDeliver,
-      consumer,
-      trace,
-      logger,
-    })
+    for (let outages = 0; ; outages++) {
+      try {
+        await subscription.handler(received.value as CloudEvent, {
+          attempt,
+          maxDeliver: subscription.maxDeliver,
+          consumer,
+          trace,
+          logger,
+        })
+        break
+      } catch (error) {
+        if (!isInfrastructureFailure(error) || context.stopping.aborted) throw error
+        const pauseMs = backoffAfter(OUTAGE_BACKOFF_MS, outages + 1)
+        if (outages === 0) {
+          logger.warn(
+            { err: error },
+            'infrastructure unavailable; retrying in place until it is back',
+          )
+        }
+        await sleep(pauseMs, undefined, { signal: context.stopping }).catch(() => undefined)
+      }
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     if (isAppError(error) && error.kind === 'invalid') {

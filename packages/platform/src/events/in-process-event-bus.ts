@@ -2,7 +2,13 @@ import type { TSchema } from 'typebox'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Logger } from '../logger.ts'
 import { eventMetrics, type EventMetrics } from './event-metrics.ts'
-import type { DeadLetterSink, EventBus, EventBusOptions, Subscription } from './event-bus.ts'
+import type {
+  Checkpoint,
+  DeadLetterSink,
+  EventBus,
+  EventBusOptions,
+  Subscription,
+} from './event-bus.ts'
 import {
   handleDelivery,
   readEvent,
@@ -11,7 +17,6 @@ import {
   type ResolvedSubscription,
 } from './handle-delivery.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
-import { traceIdOf } from './new-event.ts'
 
 export interface InProcessBrokerOptions {
   /** duplicateWindowMs is how long a published event id is remembered to drop a republish (JetStream: duplicate_window). */
@@ -25,11 +30,14 @@ export interface InProcessBrokerOptions {
 interface Message {
   received: ReceivedEvent
   attempt: number
+  /** seq is the broker's position of the event, in publish order. */
+  seq: number
 }
 
 interface RetainedEvent {
   raw: string
   publishedAt: number
+  seq: number
 }
 
 /**
@@ -48,6 +56,8 @@ export class InProcessBroker {
   private readonly duplicateWindowMs: number
   private readonly retainMs: number
   private readonly retainPerType: number
+  /** sequence is the position of the last accepted event. */
+  sequence = 0
 
   constructor(options: InProcessBrokerOptions = {}) {
     this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000
@@ -61,12 +71,15 @@ export class InProcessBroker {
     this.forgetOld(now)
     if (this.seen.has(event.id)) return false
     this.seen.set(event.id, now + this.duplicateWindowMs)
+    const seq = ++this.sequence
     const retained = this.retained.get(event.type) ?? []
-    retained.push({ raw, publishedAt: now })
+    retained.push({ raw, publishedAt: now, seq })
     if (retained.length > this.retainPerType) retained.shift()
     this.retained.set(event.type, retained)
     for (const group of this.groups.values()) {
-      if (group.eventType === event.type) group.enqueue({ received: readEvent(raw), attempt: 1 })
+      if (group.eventType === event.type) {
+        group.enqueue({ received: readEvent(raw), attempt: 1, seq })
+      }
     }
     return true
   }
@@ -80,8 +93,9 @@ export class InProcessBroker {
       this.groups.set(key, group)
       const since = Date.now() - this.retainMs
       for (const event of this.retained.get(eventType) ?? []) {
-        if (event.publishedAt >= since)
-          group.enqueue({ received: readEvent(event.raw), attempt: 1 })
+        if (event.publishedAt >= since) {
+          group.enqueue({ received: readEvent(event.raw), attempt: 1, seq: event.seq })
+        }
       }
     }
     return group
@@ -104,6 +118,9 @@ export class InProcessBroker {
 /** ConsumerGroup hands each queued message to one member (replica) with room for it. */
 class ConsumerGroup {
   private readonly queue: Message[] = []
+  // outstanding are the positions of the group's events not yet finished (acked or parked):
+  // queued, being handled, or waiting for a retry.
+  private readonly outstanding = new Set<number>()
   private readonly members: GroupMember[] = []
   private next = 0
   private pumpScheduled = false
@@ -111,8 +128,20 @@ class ConsumerGroup {
   constructor(readonly eventType: string) {}
 
   enqueue(message: Message) {
+    this.outstanding.add(message.seq)
     this.queue.push(message)
     this.schedulePump()
+  }
+
+  /** finished notes that an event will not be delivered again: handled, or parked. */
+  finished(seq: number) {
+    this.outstanding.delete(seq)
+  }
+
+  /** handledThrough tells whether every event up to position `seq` is finished. */
+  handledThrough(seq: number): boolean {
+    for (const outstanding of this.outstanding) if (outstanding <= seq) return false
+    return true
   }
 
   join(member: GroupMember) {
@@ -165,6 +194,7 @@ class GroupMember {
       logger: Logger
       metrics: EventMetrics
       deadLetters: DeadLetterSink | undefined
+      stopping: AbortSignal
     },
   ) {
     this.work = new KeyedWorkQueue(subscription.concurrency)
@@ -181,9 +211,11 @@ class GroupMember {
         if (outcome.action === 'retry') {
           // The retry belongs to the group, not this member: another replica may take it.
           setTimeout(
-            () => group.enqueue({ received: message.received, attempt: message.attempt + 1 }),
+            () => group.enqueue({ ...message, attempt: message.attempt + 1 }),
             outcome.delayMs,
           ).unref()
+        } else {
+          group.finished(message.seq)
         }
       } finally {
         group.schedulePump()
@@ -207,6 +239,7 @@ export class InProcessEventBus implements EventBus {
   private readonly metrics: EventMetrics
   private readonly deadLetters: DeadLetterSink | undefined
   private readonly joined: { group: ConsumerGroup; member: GroupMember }[] = []
+  private readonly stopping = new AbortController()
   private closed = false
 
   constructor(options: InProcessEventBusOptions) {
@@ -220,7 +253,7 @@ export class InProcessEventBus implements EventBus {
     if (this.closed) throw new Error('The event bus is closed')
     const raw = JSON.stringify(event)
     const accepted = this.broker.accept(event, raw)
-    const line = { eventId: event.id, eventType: event.type, traceId: traceIdOf(event) }
+    const line = { eventId: event.id, eventType: event.type }
     if (!accepted) return this.logger.debug(line, 'duplicate event dropped by the broker')
     this.metrics.published.inc({ type: event.type })
     this.logger.info(line, 'event published')
@@ -234,6 +267,7 @@ export class InProcessEventBus implements EventBus {
       logger: this.logger,
       metrics: this.metrics,
       deadLetters: this.deadLetters,
+      stopping: this.stopping.signal,
     })
     group.join(member)
     this.joined.push({ group, member })
@@ -243,8 +277,18 @@ export class InProcessEventBus implements EventBus {
     if (this.closed) throw new Error('The event bus is closed')
   }
 
+  async checkpoint(): Promise<Checkpoint> {
+    return { at: new Date(), positions: { broker: this.broker.sequence } }
+  }
+
+  async caughtUp(checkpoint: Checkpoint): Promise<boolean> {
+    const position = checkpoint.positions.broker ?? 0
+    return this.joined.every(({ group }) => group.handledThrough(position))
+  }
+
   async close(): Promise<void> {
     this.closed = true
+    this.stopping.abort()
     for (const { group, member } of this.joined) group.leave(member)
     await Promise.all(this.joined.map(({ member }) => member.work.whenIdle()))
   }

@@ -12,6 +12,7 @@ import { InProcessBroker, InProcessEventBus } from './in-process-event-bus.ts'
 import { consumeOnce, handleOnce, pruneInbox, wasHandled } from './inbox.ts'
 import { newEvent } from './new-event.ts'
 import { platformMigrations } from './platform-migrations.ts'
+import { waitFor } from '../testing/wait-for.ts'
 
 const pointsEarned = defineEvent({
   type: 'inboxtest.points.earned.v1',
@@ -23,15 +24,7 @@ const pointsEarned = defineEvent({
 const logger = createLogger({ service: 'inbox-test', level: 'silent' })
 
 const earned = (account: string, points: number) =>
-  newEvent(pointsEarned, { account, points }, { source: '/inboxtest', subject: account })
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(10)
-  }
-}
+  newEvent(pointsEarned, { account, points }, { subject: account })
 
 describe.each(databaseKinds)('inbox on %s', (kind) => {
   let testDb: TestDatabase

@@ -1,6 +1,7 @@
-import { sql, type QueryExecutorProvider, type Transaction } from 'kysely'
+import { sql, type QueryExecutorProvider, type RawBuilder, type Transaction } from 'kysely'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Database } from '../db/database.ts'
+import type { PeriodicJobOptions } from '../jobs/periodic-job.ts'
 
 /**
  * handleOnce records, inside the caller's transaction, that `consumer` handled `eventId`; it
@@ -18,6 +19,22 @@ export async function handleOnce(
     returning event_id`.execute(trx)
   return rows.length > 0
 }
+
+/**
+ * notInInbox is true, in SQL, while `consumer` has not recorded `eventId`: the guard of a
+ * statement that applies an event's effect and records it at once.
+ */
+export function notInInbox(consumer: string, eventId: string): RawBuilder<boolean> {
+  return sql<boolean>`not exists (select 1 from inbox
+    where consumer = ${consumer}::text and event_id = ${eventId}::uuid)`
+}
+
+/**
+ * isUniqueViolation tells a statement that failed on a unique key, such as the inbox's: a plain
+ * insert of the inbox record makes a delivery racing another fail whole instead of applying twice.
+ */
+export const isUniqueViolation = (error: unknown): boolean =>
+  (error as { code?: unknown }).code === '23505'
 
 /**
  * wasHandled tells whether `consumer` already handled `eventId`. A handler whose work takes
@@ -62,4 +79,27 @@ export async function pruneInbox<DB>(database: Database<DB>, olderThanMs: number
     database.db,
   )
   return Number(result.numAffectedRows ?? 0)
+}
+
+/**
+ * INBOX_RETENTION_MS is how long handled event ids are kept: past the streams' seven-day max age
+ * no redelivery can come.
+ */
+export const INBOX_RETENTION_MS = 8 * 24 * 3_600_000
+
+const PRUNE_INTERVAL_MS = 3_600_000
+
+/** pruneInboxJob is the hourly job that forgets handled event ids past INBOX_RETENTION_MS. */
+export function pruneInboxJob(store: {
+  pruneInbox(olderThanMs: number): Promise<number>
+}): Omit<PeriodicJobOptions, 'logger'> {
+  return {
+    name: 'prune-inbox',
+    intervalMs: PRUNE_INTERVAL_MS,
+    firstRunAfterMs: PRUNE_INTERVAL_MS,
+    run: async () => {
+      await store.pruneInbox(INBOX_RETENTION_MS)
+      return { more: false }
+    },
+  }
 }

@@ -29,6 +29,7 @@ import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Logger } from '../logger.ts'
 import { eventMetrics, type EventMetrics } from './event-metrics.ts'
 import type {
+  Checkpoint,
   DeadLetter,
   DeadLetterSink,
   EventBus,
@@ -43,7 +44,6 @@ import {
   type ResolvedSubscription,
 } from './handle-delivery.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
-import { traceIdOf } from './new-event.ts'
 
 /** StreamLimits bound each producer's stream: JetStream keeps events until the first limit is hit. */
 export interface StreamLimits {
@@ -54,6 +54,11 @@ export interface StreamLimits {
   duplicateWindowMs: number
   replicas: number
 }
+
+// SETUP_ATTEMPTS and SETUP_RETRY_MS bound the retries of a stream's or consumer's set-up while
+// JetStream is busy (see whileClusterBusy): up to about 10 s of waiting in all.
+const SETUP_ATTEMPTS = 6
+const SETUP_RETRY_MS = 500
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxAgeMs: 7 * 24 * 3_600_000,
@@ -68,7 +73,7 @@ export interface NatsEventBusOptions extends EventBusOptions {
   /** name is the connection's name on the server, e.g. `orders`. */
   name?: string
   /** namespace prefixes streams and subjects, so tests can share a server; production leaves it empty. */
-  namespace?: string
+  namespace?: string | undefined
   /** producers whose streams are created or updated at start-up: every producer of the contract by default. */
   producers?: readonly string[]
   streamLimits?: Partial<StreamLimits>
@@ -120,7 +125,9 @@ export class NatsNames {
 }
 
 // DEAD_LETTER_DELIVERIES are the deliveries the broker allows past a subscription's maxDeliver,
-// so a dead letter that could not be recorded is tried again instead of silently dropped.
+// so a dead letter that could not be recorded is tried again instead of silently dropped, and
+// deliveries lost with a stopped or crashed process (which the broker counts) still leave the
+// handler its last attempt (handleDelivery).
 const DEAD_LETTER_DELIVERIES = 3
 
 interface RunningSubscription {
@@ -156,11 +163,12 @@ export class NatsEventBus implements EventBus {
   private readonly running: RunningSubscription[] = []
   private readonly statusLoop: Promise<void>
   private closing: Promise<void> | undefined
+  private readonly stopping = new AbortController()
 
   static async connect(options: NatsEventBusOptions): Promise<NatsEventBus> {
     const nc = await connect({
       servers: options.servers,
-      name: options.name,
+      ...(options.name === undefined ? {} : { name: options.name }),
       maxReconnectAttempts: -1,
       reconnectTimeWait: options.reconnectWaitMs ?? 250,
       reconnectJitter: 100,
@@ -209,7 +217,7 @@ export class NatsEventBus implements EventBus {
       headers,
       timeout: this.publishTimeoutMs,
     })
-    const line = { eventId: event.id, eventType: event.type, traceId: traceIdOf(event) }
+    const line = { eventId: event.id, eventType: event.type }
     if (ack.duplicate) return this.logger.debug(line, 'duplicate event dropped by the broker')
     this.metrics.published.inc({ type: event.type })
     this.logger.info({ ...line, stream: ack.stream, seq: ack.seq }, 'event published')
@@ -227,6 +235,7 @@ export class NatsEventBus implements EventBus {
         logger: this.logger,
         metrics: this.metrics,
         deadLetters: this.deadLetters,
+        stopping: this.stopping.signal,
       },
       work: new KeyedWorkQueue(resolved.concurrency),
       loop: Promise.resolve(),
@@ -240,8 +249,39 @@ export class NatsEventBus implements EventBus {
     await this.jsm.getAccountInfo()
   }
 
+  async checkpoint(): Promise<Checkpoint> {
+    const at = new Date()
+    const streams = [...new Set(this.running.map((running) => running.stream))]
+    const infos = await Promise.all(streams.map((stream) => this.jsm.streams.info(stream)))
+    return {
+      at,
+      positions: Object.fromEntries(
+        streams.map((stream, i) => [stream, infos[i]?.state.last_seq ?? 0]),
+      ),
+    }
+  }
+
+  // caughtUp reads each consumer's state: past the checkpoint when every message up to its
+  // stream position is acked (the ack floor reached it), or when nothing delivered is unacked
+  // and delivery went past it (what is left to deliver comes later in the stream).
+  async caughtUp(checkpoint: Checkpoint): Promise<boolean> {
+    const states = await Promise.all(
+      this.running.map(async (running) => ({
+        position: checkpoint.positions[running.stream] ?? 0,
+        info: await this.jsm.consumers.info(running.stream, running.consumer),
+      })),
+    )
+    return states.every(
+      ({ position, info }) =>
+        info.ack_floor.stream_seq >= position ||
+        (info.num_ack_pending === 0 &&
+          (info.num_pending === 0 || info.delivered.stream_seq >= position)),
+    )
+  }
+
   async close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopping.abort()
       // Closing the iterators stops pulling; the messages already pulled are still handled.
       for (const running of this.running) void running.messages?.close()
       await Promise.all(this.running.map((running) => running.loop))
@@ -287,14 +327,37 @@ export class NatsEventBus implements EventBus {
       duplicate_window: nanos(this.limits.duplicateWindowMs),
       num_replicas: this.limits.replicas,
     }
-    try {
-      await this.jsm.streams.info(identity.name)
-    } catch (error) {
-      if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
-      await this.jsm.streams.add(config)
-      return
+    await this.whileClusterBusy(`stream ${identity.name}`, async () => {
+      try {
+        await this.jsm.streams.info(identity.name)
+      } catch (error) {
+        if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
+        await this.jsm.streams.add(config)
+        return
+      }
+      await this.jsm.streams.update(identity.name, config)
+    })
+  }
+
+  /**
+   * whileClusterBusy runs a stream or consumer set-up again when JetStream did not answer in
+   * time or was not ready (503): on a cluster, a stream kept on several servers takes a round of
+   * consensus to create, and replicas starting at once all ask together. Each step is
+   * idempotent, and a later try finds what another replica made meanwhile.
+   */
+  private async whileClusterBusy(what: string, work: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await work()
+      } catch (error) {
+        const busy =
+          (error instanceof Error && error.name === 'TimeoutError') ||
+          (error instanceof JetStreamApiError && error.status === 503)
+        if (!busy || attempt >= SETUP_ATTEMPTS) throw error
+        this.logger.warn({ err: error, attempt }, `${what}: JetStream is busy; trying again`)
+        await sleep(SETUP_RETRY_MS * attempt)
+      }
     }
-    await this.jsm.streams.update(identity.name, config)
   }
 
   private async ensureConsumer(running: RunningSubscription): Promise<void> {
@@ -315,19 +378,21 @@ export class NatsEventBus implements EventBus {
       max_deliver: maxDeliver,
       max_ack_pending: 1_000,
     }
-    try {
-      await this.jsm.consumers.info(stream, consumer)
-    } catch (error) {
-      if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
-      await this.jsm.consumers.add(stream, config)
-      return
-    }
     const { ack_wait, max_deliver, max_ack_pending, description } = config
-    await this.jsm.consumers.update(stream, consumer, {
-      ack_wait,
-      max_deliver,
-      max_ack_pending,
-      description,
+    await this.whileClusterBusy(`consumer ${consumer}`, async () => {
+      try {
+        await this.jsm.consumers.info(stream, consumer)
+      } catch (error) {
+        if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
+        await this.jsm.consumers.add(stream, config)
+        return
+      }
+      await this.jsm.consumers.update(stream, consumer, {
+        ...(ack_wait === undefined ? {} : { ack_wait }),
+        ...(max_deliver === undefined ? {} : { max_deliver }),
+        ...(max_ack_pending === undefined ? {} : { max_ack_pending }),
+        ...(description === undefined ? {} : { description }),
+      })
     })
   }
 

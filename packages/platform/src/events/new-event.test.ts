@@ -9,10 +9,9 @@ const payload = {
 }
 
 describe('newEvent', () => {
-  it('builds a CloudEvents envelope with a fresh id, the time, the subject and the trace', () => {
+  it('builds a CloudEvents envelope with a fresh id, the time, the subject and its create span in the trace', () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const event = newEvent(orderConfirmed, payload, {
-      source: '/orders',
       subject: payload.orderId,
       traceparent,
       time: new Date('2025-03-01T12:00:00Z'),
@@ -25,15 +24,18 @@ describe('newEvent', () => {
       time: '2025-03-01T12:00:00.000Z',
       datacontenttype: 'application/json',
       subject: payload.orderId,
-      traceparent,
+      // The trace goes on; the parent is the event's own create span.
+      traceparent: expect.stringMatching(
+        /^00-0af7651916cd43dd8448eb211c80319c-(?!b7ad6b7169203331)[0-9a-f]{16}-01$/,
+      ) as string,
       data: payload,
     })
-    expect(newEvent(orderConfirmed, payload, { source: '/orders' }).id).not.toBe(event.id)
+    expect(newEvent(orderConfirmed, payload).id).not.toBe(event.id)
   })
 
   it('when the payload breaks the contract, then it throws instead of publishing it', () => {
-    expect(() =>
-      newEvent(orderConfirmed, { ...payload, paymentId: 'pay_1' }, { source: '/orders' }),
-    ).toThrow(/Invalid orders.order.confirmed.v1 payload: \/paymentId/)
+    expect(() => newEvent(orderConfirmed, { ...payload, paymentId: 'pay_1' })).toThrow(
+      /Invalid orders.order.confirmed.v1 payload: \/paymentId/,
+    )
   })
 })

@@ -8,6 +8,7 @@ import { defineEvent } from '@microshop/contracts/define-event'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import { openDatabase, type Database } from '../db/database.ts'
 import { migrate } from '../db/migrate.ts'
+import { createStore } from '../db/store.ts'
 import { createLogger } from '../logger.ts'
 import { createTestDatabase, databaseKinds, type TestDatabase } from '../testing/databases.ts'
 import {
@@ -21,6 +22,7 @@ import { NatsEventBus } from './nats-event-bus.ts'
 import { newEvent } from './new-event.ts'
 import { addToOutbox, outboxLagSeconds, startOutboxRelay, type OutboxRelay } from './outbox.ts'
 import { platformMigrations } from './platform-migrations.ts'
+import { waitFor } from '../testing/wait-for.ts'
 
 const itemChanged = defineEvent({
   type: 'relaytest.item.changed.v1',
@@ -35,15 +37,7 @@ const logger = createLogger({
 })
 
 const changed = (itemId: string, version: number) =>
-  newEvent(itemChanged, { itemId, version }, { source: '/relaytest', subject: itemId })
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(10)
-  }
-}
+  newEvent(itemChanged, { itemId, version }, { subject: itemId })
 
 describe.each(databaseKinds)('outbox on %s', (kind) => {
   let testDb: TestDatabase
@@ -86,11 +80,18 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     })
     return handled
   }
+  /** commit is another process's transaction: its events reach a relay through the table only. */
   const commit = (...events: CloudEvent[]) =>
     database.db.transaction().execute((trx) => addToOutbox(trx, ...events))
+  /** commitThrough is this process's transaction, through a store that hands its events to `to`. */
+  const commitThrough = (to: OutboxRelay, ...events: CloudEvent[]) =>
+    createStore(database, () => ({}), {
+      committed: (entries) => to.committed(entries),
+    }).transaction((tx) => tx.outbox.add(...events))
+  /** pending counts the events in the outbox: those not yet published. */
   const pending = async () => {
     const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from outbox where sent_at is null`.execute(database.db)
+      select count(*)::int as n from outbox`.execute(database.db)
     return rows[0]?.n ?? -1
   }
 
@@ -118,32 +119,33 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     await Promise.all(opened.splice(0).map((d) => d.close()))
   })
 
-  it('when a transaction adds events and commits, then the relay publishes them at once, woken by the commit', async () => {
+  it('when this process commits events, then its relay publishes them from memory and deletes their rows', async () => {
     const handled = await consume()
-    await relay({ pollIntervalMs: 60_000 })
-    await sleep(50)
-    const event = changed(randomUUID(), 1)
-    const committedAt = performance.now()
-    await commit(event)
-    await waitFor(() => handled.length === 1, 2_000)
-    const latencyMs = performance.now() - committedAt
-    expect(handled[0]).toEqual(event)
-    expect(latencyMs).toBeLessThan(1_000)
+    // No poll comes in this test's time: only the hand-over from the commit can publish.
+    const running = await relay({ pollIntervalMs: 600_000 })
+    await waitFor(async () => (await pending()) === 0)
+    const events = [changed(randomUUID(), 1), changed(randomUUID(), 1)]
+    await commitThrough(running, ...events)
+    await waitFor(() => handled.length === 2)
+    expect(handled).toEqual(events)
     await waitFor(async () => (await pending()) === 0)
   })
 
   it('when the transaction rolls back, then its events are never published', async () => {
     const handled = await consume()
-    await relay()
+    const running = await relay()
     const lost = changed(randomUUID(), 1)
+    const store = createStore(database, () => ({}), {
+      committed: (entries) => running.committed(entries),
+    })
     await expect(
-      database.db.transaction().execute(async (trx) => {
-        await addToOutbox(trx, lost)
+      store.transaction(async (tx) => {
+        await tx.outbox.add(lost)
         throw new Error('the state change failed')
       }),
     ).rejects.toThrow('the state change failed')
     const kept = changed(randomUUID(), 1)
-    await commit(kept)
+    await commitThrough(running, kept)
     await waitFor(() => handled.length === 1)
     await sleep(100)
     expect(handled.map((e) => e.id)).toEqual([kept.id])
@@ -164,25 +166,25 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     await waitFor(async () => (await pending()) === 0)
   })
 
-  it('when the relay crashes after publishing but before marking sent, then it publishes again and consumers see each event once', async () => {
+  it('when the relay fails after publishing but before deleting, then it publishes again and consumers see each event once', async () => {
     const handled = await consume()
     const bus = await inProcessBus()
     const published: string[] = []
     let crashes = 1
-    await relay({
+    const running = await relay({
       bus: {
         publish: async (event) => {
           await bus.publish(event)
           published.push(event.id)
           if (crashes > 0) {
             crashes--
-            throw new Error('relay process died before marking the row sent')
+            throw new Error('the broker acknowledged, but the answer was lost')
           }
         },
       },
     })
     const event = changed(randomUUID(), 1)
-    await commit(event)
+    await commitThrough(running, event)
     await waitFor(async () => (await pending()) === 0)
     await sleep(100)
     expect(published).toEqual([event.id, event.id])
@@ -194,7 +196,8 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     const items = Array.from({ length: 4 }, () => randomUUID())
     for (const id of items) await sql`insert into items values (${id}, 0)`.execute(database.db)
     const handled = await consume()
-    await relay({ batchSize: 16 })
+    // The writers are other processes: the relay finds their events in the table.
+    await relay({ batchSize: 16, staleMs: 0, pollIntervalMs: 20 })
     const writers = await Promise.all([replica(), replica(), replica()])
     await Promise.all(
       Array.from({ length: 60 }, (_, n) =>
@@ -229,7 +232,7 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     const replicas = await Promise.all([replica(), replica(), replica()])
     const running = await Promise.all(
       replicas.map((replica) =>
-        relay({ database: replica, bus: counting, leaseMs: 400, pollIntervalMs: 100 }),
+        relay({ database: replica, bus: counting, leaseMs: 400, pollIntervalMs: 100, staleMs: 0 }),
       ),
     )
     for (let batch = 0; batch < 10; batch++) {
@@ -249,18 +252,30 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
     expect([...publishes.values()].every((count) => count === 1)).toBe(true)
   })
 
-  it('when sent events are older than keepSentMs, then they are pruned, and unsent ones are kept', async () => {
-    await commit(changed(randomUUID(), 1), changed(randomUUID(), 1))
-    await sql`update outbox set sent_at = now() - interval '2 hours'
-              where position = (select min(position) from outbox)`.execute(database.db)
-    await relay({ keepSentMs: 3_600_000 })
+  it('when events wait in the table, then only the lease holder publishes them, once they are older than staleMs', async () => {
+    const handled = await consume()
+    const bus = await inProcessBus()
+    const publishes: string[] = []
+    const counting = {
+      publish: async (event: CloudEvent) => {
+        publishes.push(event.id)
+        await bus.publish(event)
+      },
+    }
+    const replicas = await Promise.all([replica(), replica()])
+    await Promise.all(
+      replicas.map((replica) =>
+        relay({ database: replica, bus: counting, pollIntervalMs: 50, staleMs: 1_000 }),
+      ),
+    )
     await waitFor(async () => (await pending()) === 0)
-    // The relay prunes right after the batch it marks sent: wait for that round to finish.
-    const remaining = async () =>
-      (await sql<{ n: number }>`select count(*)::int as n from outbox`.execute(database.db)).rows[0]
-        ?.n
-    await waitFor(async () => (await remaining()) === 1)
-    expect(await remaining()).toBe(1)
+    const event = changed(randomUUID(), 1)
+    const committedAt = Date.now()
+    await commit(event)
+    await waitFor(() => handled.length === 1)
+    expect(Date.now() - committedAt).toBeGreaterThanOrEqual(900)
+    await waitFor(async () => (await pending()) === 0)
+    expect(publishes).toEqual([event.id])
   })
 
   describe('with a NATS server of its own', () => {
@@ -290,10 +305,10 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
         const bus = await connectBus()
         const handled = await consume(await connectBus())
         const registry = new Registry()
-        await relay({ bus, metrics: { registry } })
+        const running = await relay({ bus, metrics: { registry } })
         await server.stop('SIGKILL')
         const events = Array.from({ length: 5 }, (_, n) => changed(randomUUID(), n + 1))
-        await commit(...events)
+        await commitThrough(running, ...events)
         await sleep(1_200)
         expect(await pending()).toBe(5)
         const lag = await registry.getSingleMetric('outbox_lag_seconds')?.get()

@@ -1,9 +1,10 @@
+import { connect, type AddressInfo } from 'node:net'
 import Type from 'typebox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { conflict, rateLimited } from '../errors.ts'
 import { createLogger } from '../logger.ts'
 import { createMetrics } from '../metrics.ts'
-import { createHttpApp, type HttpApp } from './app.ts'
+import { createHttpApp, uriReference, type HttpApp } from './app.ts'
 import { registerHealthRoutes } from './health.ts'
 
 describe('createHttpApp', () => {
@@ -98,5 +99,121 @@ describe('createHttpApp', () => {
     expect(metrics.body).toContain('http_request_duration_seconds_bucket')
     const openapi = await app.inject({ url: '/openapi.json' })
     expect(openapi.json()).toMatchObject({ openapi: '3.1.0', paths: { '/things': {} } })
+  })
+})
+
+describe('createHttpApp at its edge', () => {
+  let app: HttpApp
+  let port: number
+
+  beforeAll(async () => {
+    app = await createHttpApp({
+      service: 'test',
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      metrics: createMetrics('test'),
+      openapi: { title: 'test', description: 'test' },
+      requestTimeoutMs: 300,
+      publicBasePath: '/api',
+    })
+    app.post(
+      '/things/:id',
+      {
+        schema: {
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          querystring: Type.Object({ limit: Type.Integer({ default: 1 }) }),
+          body: Type.Object({
+            name: Type.String(),
+            count: Type.Integer(),
+            tags: Type.Optional(Type.Array(Type.String())),
+          }),
+        },
+      },
+      async (request) => ({ limit: request.query.limit, body: request.body }),
+    )
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    port = (app.server.address() as AddressInfo).port
+  })
+  afterAll(() => app.close())
+
+  const id = '6ba7b810-9dad-41d1-80b4-00c04fd430c8'
+  const post = (url: string, payload: unknown) =>
+    app.inject({
+      method: 'POST',
+      url,
+      payload: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json' },
+    })
+
+  it('when a query value is text for a number, then it is converted; in a JSON body it is refused', async () => {
+    const ok = await post(`/things/${id}?limit=5`, { name: 'x', count: 2 })
+    expect(ok.json()).toEqual({ limit: 5, body: { name: 'x', count: 2 } })
+    for (const count of ['2', true, [2], null]) {
+      const refused = await post(`/things/${id}`, { name: 'x', count })
+      expect(refused.statusCode, JSON.stringify(count)).toBe(400)
+      expect(refused.json(), JSON.stringify(count)).toMatchObject({
+        errors: [{ pointer: '/body/count' }],
+      })
+    }
+    expect((await post(`/things/${id}`, { name: 5, count: 2 })).statusCode).toBe(400)
+  })
+
+  it('when text anywhere holds a NUL, a byte order mark or a lone surrogate, then a 400 points at it', async () => {
+    const cases = [
+      [{ name: 'a\u0000b', count: 1 }, '/body/name'],
+      [{ name: '\ufeffLamp', count: 1 }, '/body/name'],
+      [{ name: 'ok', count: 1, tags: ['fine', '\ud800'] }, '/body/tags/1'],
+    ] as const
+    for (const [payload, pointer] of cases) {
+      const response = await post(`/things/${id}`, payload)
+      expect(response.statusCode, pointer).toBe(400)
+      expect(response.json(), pointer).toMatchObject({
+        errors: [{ pointer, detail: 'must be text without NUL, U+FEFF or unpaired surrogates' }],
+      })
+    }
+    const query = await post(`/things/${id}?limit=1&note=%00`, { name: 'ok', count: 1 })
+    expect(query.statusCode).toBe(400)
+    expect(query.json()).toMatchObject({ errors: [{ pointer: '/query/note' }] })
+  })
+
+  it('when an id is written urn:uuid:..., then it is not a UUID', async () => {
+    const response = await post(`/things/urn:uuid:${id}`, { name: 'x', count: 1 })
+    expect(response.statusCode).toBe(400)
+    expect(response.json()).toMatchObject({
+      errors: [{ pointer: '/path/id' }],
+      instance: `/api/things/urn:uuid:${id}`,
+    })
+  })
+
+  it('when a path does not decode, then a 400 problem answers with the public path, as a valid URI reference', async () => {
+    const response = await app.inject({ url: '/things/%E0%A4%A' })
+    expect(response.statusCode).toBe(400)
+    expect(response.headers['content-type']).toContain('application/problem+json')
+    expect(response.headers['x-content-type-options']).toBe('nosniff')
+    expect(response.json()).toMatchObject({ instance: '/api/things/%E0%A4%25A' })
+  })
+
+  it('when a request does not arrive within the deadline, then a 408 problem answers and the connection closes', async () => {
+    const socket = connect(port, '127.0.0.1')
+    socket.write(
+      `POST /things/${id} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{`,
+    )
+    const answer = await new Promise<string>((resolve) => {
+      let received = ''
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')))
+      socket.on('error', () => undefined)
+      socket.on('close', () => resolve(received))
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /)
+    expect(answer).toContain('"type":"/problems/request-timeout"')
+  })
+})
+
+describe('uriReference', () => {
+  it('when a request target has stray characters, then they are percent-encoded and the rest is kept', () => {
+    expect(uriReference('/api/products?q=%E0%A4%A')).toBe('/api/products?q=%E0%A4%25A')
+    expect(uriReference('/api/products?q=a b"{é}')).toBe('/api/products?q=a%20b%22%7B%C3%A9%7D')
+    expect(uriReference("/api/orders/1?x=[a]&y=(b)!$'*+,;=:@~")).toBe(
+      "/api/orders/1?x=[a]&y=(b)!$'*+,;=:@~",
+    )
   })
 })

@@ -1,20 +1,46 @@
 import Type from 'typebox'
 import type { FastifyError } from 'fastify'
 import { isAppError, type ErrorKind, type FieldError } from '../errors.ts'
+import { isInfrastructureFailure } from '../infrastructure-failure.ts'
+import { problemTypes, problemTypeUri } from './problem-types.ts'
 
 /** Problem is an RFC 9457 problem details body, sent as application/problem+json. */
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.Optional(Type.String()),
+    type: Type.String({
+      format: 'uri-reference',
+      description:
+        'What kind of problem: `/problems/<slug>`, a page served by the gateway that answered ' +
+        '(e.g. `/problems/not-found`); docs/problems.md lists them all.',
+    }),
+    title: Type.String({ description: "The type's title; the same for every problem of a type." }),
+    status: Type.Integer({ description: 'The HTTP status.' }),
+    detail: Type.String({ description: 'What went wrong in this case.' }),
+    instance: Type.Optional(
+      Type.String({
+        format: 'uri-reference',
+        description: 'The public path of the request (`/api/...`), with its query.',
+      }),
+    ),
     errors: Type.Optional(
-      Type.Array(Type.Object({ pointer: Type.String(), detail: Type.String() })),
+      Type.Array(
+        Type.Object({
+          pointer: Type.String({
+            description:
+              'Where in the request: the part as OpenAPI names it, then a JSON pointer into it: ' +
+              '`/body/items/0/quantity`, `/query/limit`, `/path/id`, `/header/idempotency-key`.',
+          }),
+          detail: Type.String({ description: 'What is wrong there.' }),
+        }),
+        { description: 'The fields that failed validation (400).' },
+      ),
     ),
   },
-  { $id: 'Problem', additionalProperties: true },
+  {
+    $id: 'Problem',
+    additionalProperties: true,
+    description: 'An RFC 9457 problem details body (`application/problem+json`).',
+  },
 )
 
 export interface Problem {
@@ -27,33 +53,13 @@ export interface Problem {
   [extension: string]: unknown
 }
 
-const problemByKind: Record<ErrorKind, { status: number; title: string }> = {
-  invalid: { status: 400, title: 'Invalid request' },
-  unauthorized: { status: 401, title: 'Unauthorized' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  not_found: { status: 404, title: 'Not found' },
-  conflict: { status: 409, title: 'Conflict' },
-  unprocessable: { status: 422, title: 'Unprocessable request' },
-  rate_limited: { status: 429, title: 'Too many requests' },
-  unavailable: { status: 503, title: 'Service unavailable' },
-}
+const statusByKind = Object.fromEntries(
+  problemTypes.flatMap((type) => (type.kind === undefined ? [] : [[type.kind, type.status]])),
+) as Record<ErrorKind, number>
 
-const titleByStatus: Record<number, string> = {
-  ...Object.fromEntries(Object.values(problemByKind).map((p) => [p.status, p.title])),
-  405: 'Method not allowed',
-  406: 'Not acceptable',
-  413: 'Payload too large',
-  415: 'Unsupported media type',
-  500: 'Internal server error',
-  502: 'Bad gateway',
-  504: 'Gateway timeout',
-}
-
-/** problemType is the `type` URI of a problem: a stable, documented slug per status (docs/problems.md). */
-export function problemType(status: number): string {
-  const slug = (titleByStatus[status] ?? `status ${status}`).toLowerCase().replaceAll(' ', '-')
-  return `/problems/${slug}`
-}
+const titleByStatus: Record<number, string> = Object.fromEntries(
+  problemTypes.map((type) => [type.status, type.title]),
+)
 
 export function problem(
   status: number,
@@ -61,7 +67,7 @@ export function problem(
   extra: Partial<Problem> & Record<string, unknown> = {},
 ): Problem {
   return {
-    type: problemType(status),
+    type: problemTypeUri(status),
     title: titleByStatus[status] ?? 'Error',
     status,
     detail,
@@ -94,7 +100,7 @@ export interface ProblemResponse {
  */
 export function problemFromError(error: unknown): ProblemResponse {
   if (isAppError(error)) {
-    const { status } = problemByKind[error.kind]
+    const status = statusByKind[error.kind]
     const headers: Record<string, string> = {}
     // RFC 9110 wants a challenge on every 401; every credential this shop takes is a bearer token.
     if (error.kind === 'unauthorized') headers['www-authenticate'] = 'Bearer'
@@ -110,7 +116,7 @@ export function problemFromError(error: unknown): ProblemResponse {
   const fastifyError = error as Partial<FastifyError>
   if (fastifyError.validation) {
     const errors = fastifyError.validation.map((v) => ({
-      pointer: `/${fastifyError.validationContext ?? 'body'}${v.instancePath}${missingProperty(v.params)}`,
+      pointer: `/${requestPart(fastifyError.validationContext)}${v.instancePath}${missingProperty(v.params)}`,
       detail: v.message ?? 'is invalid',
     }))
     return {
@@ -127,11 +133,34 @@ export function problemFromError(error: unknown): ProblemResponse {
       expected: true,
     }
   }
+  // Checked after the client errors above: a client that hangs up mid-request also reads as
+  // ECONNRESET, but its error carries a 4xx status.
+  if (isInfrastructureFailure(error)) {
+    // The database or the broker is restarting or out of reach: the client may retry shortly.
+    return {
+      problem: problem(503, 'A service this request needs is unavailable; please retry shortly.'),
+      headers: { 'retry-after': '1' },
+      expected: false,
+    }
+  }
   return {
     problem: problem(500, 'Something went wrong on our side. It has been logged.'),
     headers: {},
     expected: false,
   }
+}
+
+// REQUEST_PARTS name the parts of a request as OpenAPI's `in` does (`query`, `path`, `header`),
+// the first segment of every field pointer: `/query/limit`, `/path/id`, `/header/idempotency-key`.
+const REQUEST_PARTS: Record<string, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+}
+
+function requestPart(validationContext: string | undefined): string {
+  return REQUEST_PARTS[validationContext ?? 'body'] ?? 'body'
 }
 
 function missingProperty(params: unknown): string {

@@ -74,7 +74,8 @@ export async function deleteStreamsOf(url: string, namespace: string): Promise<v
   }
 }
 
-async function freePort(): Promise<number> {
+/** freePort asks the kernel for a port nobody listens on. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', reject)

@@ -1,30 +1,15 @@
-import type { Generated, Selectable } from 'kysely'
+import type { Generated } from 'kysely'
+import type { ProductRecord, ReservationStatus } from '../domain/catalog-context.ts'
 
-/** ProductsTable mirrors migrations/0001_products.sql (camelCase via Kysely's CamelCasePlugin). */
-export interface ProductsTable {
-  id: string
-  sku: string
-  name: string
-  description: string
-  priceAmount: number
-  currency: string
-  stockOnHand: number
-  stockReserved: number
+/**
+ * ProductsTable mirrors migrations/0001_products.sql (camelCase via Kysely's CamelCasePlugin): a
+ * ProductRecord whose version and times the database fills in.
+ */
+export interface ProductsTable extends Omit<ProductRecord, 'version' | 'createdAt' | 'updatedAt'> {
   version: Generated<number>
   createdAt: Generated<Date>
   updatedAt: Generated<Date>
 }
-
-export interface CatalogTables {
-  products: ProductsTable
-  stockReservations: StockReservationsTable
-  stockReservationLines: StockReservationLinesTable
-}
-
-export type ProductRow = Selectable<ProductsTable>
-
-export type ReservationStatus =
-  'HELD' | 'COMMITTED' | 'RELEASED' | 'EXPIRED' | 'FAILED' | 'RESTOCKED'
 
 export interface StockReservationsTable {
   id: string
@@ -39,4 +24,10 @@ export interface StockReservationLinesTable {
   reservationId: string
   productId: string
   quantity: number
+}
+
+export interface CatalogTables {
+  products: ProductsTable
+  stockReservations: StockReservationsTable
+  stockReservationLines: StockReservationLinesTable
 }

@@ -1,28 +1,26 @@
-import type { Kysely } from 'kysely'
 import { notFound } from '@microshop/platform/errors'
 import { decodeCursor, pageFrom, type Page } from '@microshop/platform/pagination'
-import { findProductById, listProductRows } from '../db/product-repository.ts'
-import type { CatalogTables } from '../db/tables.ts'
-import { productFromRow, type Product } from './product.ts'
+import type { CatalogContext } from './catalog-context.ts'
+import { productFromRecord, type Product } from './product.ts'
 
-export async function getProduct(db: Kysely<CatalogTables>, id: string): Promise<Product> {
-  const row = await findProductById(db, id)
-  if (!row) throw notFound(`No product with id ${id}.`)
-  return productFromRow(row)
+export async function getProduct(ctx: CatalogContext, id: string): Promise<Product> {
+  const record = await ctx.store.products.find(id)
+  if (!record) throw notFound(`No product with id ${id}.`)
+  return productFromRecord(record)
 }
 
 /** listProducts pages through the catalogue in sku order, optionally filtered by a search text. */
 export async function listProducts(
-  db: Kysely<CatalogTables>,
+  ctx: CatalogContext,
   options: { query?: string | undefined; limit: number; cursor?: string | undefined },
 ): Promise<Page<Product>> {
   const afterSku = options.cursor ? decodeCursor(options.cursor, isSkuKey) : undefined
-  const rows = await listProductRows(db, {
+  const records = await ctx.store.products.list({
     query: options.query?.trim() || undefined,
     afterSku,
     limit: options.limit + 1,
   })
-  return pageFrom(rows, options.limit, productFromRow, (row) => row.sku)
+  return pageFrom(records, options.limit, productFromRecord, (record) => record.sku)
 }
 
 const isSkuKey = (value: unknown): value is string => typeof value === 'string'

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
 import { productChanged } from '@microshop/contracts/catalog-events'
+import type { Money } from '@microshop/contracts/money'
+import type { InTransaction } from '@microshop/platform/db/store'
 import { conflict, notFound } from '@microshop/platform/errors'
-import { addToOutbox } from '@microshop/platform/events/outbox'
 import { newEvent } from '@microshop/platform/events/new-event'
-import { insertProduct, lockProduct, saveProduct, skuTaken } from '../db/product-repository.ts'
-import type { CatalogTables, ProductRow } from '../db/tables.ts'
-import { productFromRow, type Money, type Product } from './product.ts'
+import type { CatalogContext, CatalogRepositories, ProductRecord } from './catalog-context.ts'
+import { productFromRecord, type Product } from './product.ts'
 
 export interface NewProduct {
   sku: string
@@ -24,12 +23,12 @@ export type ProductChanges = Partial<NewProduct>
  * orders' prices); a sku already in use, in any letter case, is a conflict.
  */
 export async function createProduct(
-  db: Kysely<CatalogTables>,
+  ctx: CatalogContext,
   input: NewProduct,
   traceparent?: string,
 ): Promise<Product> {
-  return db.transaction().execute(async (trx) => {
-    const row = await insertProduct(trx, {
+  return ctx.store.transaction(async (tx) => {
+    const record = await tx.products.insert({
       id: randomUUID(),
       sku: input.sku,
       name: input.name,
@@ -38,9 +37,9 @@ export async function createProduct(
       currency: input.price.currency,
       stockOnHand: input.stock,
     })
-    if (!row) throw conflict(`A product with sku ${input.sku} already exists.`)
-    await announce(trx, row, traceparent)
-    return productFromRow(row)
+    if (!record) throw conflict(`A product with sku ${input.sku} already exists.`)
+    await announce(tx, record, traceparent)
+    return productFromRecord(record)
   })
 }
 
@@ -49,15 +48,15 @@ export async function createProduct(
  * cannot drop below what is reserved for pending orders: that would sell what was promised.
  */
 export async function updateProduct(
-  db: Kysely<CatalogTables>,
+  ctx: CatalogContext,
   id: string,
   changes: ProductChanges,
   traceparent?: string,
 ): Promise<Product> {
-  return db.transaction().execute(async (trx) => {
-    const current = await lockProduct(trx, id)
+  return ctx.store.transaction(async (tx) => {
+    const current = await tx.products.lock(id)
     if (!current) throw notFound(`No product with id ${id}.`)
-    if (changes.sku !== undefined && (await skuTaken(trx, changes.sku, id))) {
+    if (changes.sku !== undefined && (await tx.products.skuTaken(changes.sku, id))) {
       throw conflict(`A product with sku ${changes.sku} already exists.`)
     }
     if (changes.stock !== undefined && changes.stock < current.stockReserved) {
@@ -65,33 +64,37 @@ export async function updateProduct(
         `Stock cannot go below the ${current.stockReserved} units reserved for pending orders.`,
       )
     }
-    const row = await saveProduct(trx, id, {
-      sku: changes.sku,
-      name: changes.name,
-      description: changes.description,
-      priceAmount: changes.price?.amount,
-      currency: changes.price?.currency,
-      stockOnHand: changes.stock,
+    const record = await tx.products.save(id, {
+      ...(changes.sku === undefined ? {} : { sku: changes.sku }),
+      ...(changes.name === undefined ? {} : { name: changes.name }),
+      ...(changes.description === undefined ? {} : { description: changes.description }),
+      ...(changes.price === undefined
+        ? {}
+        : { priceAmount: changes.price.amount, currency: changes.price.currency }),
+      ...(changes.stock === undefined ? {} : { stockOnHand: changes.stock }),
     })
-    await announce(trx, row, traceparent)
-    return productFromRow(row)
+    await announce(tx, record, traceparent)
+    return productFromRecord(record)
   })
 }
 
-async function announce(trx: Transaction<CatalogTables>, row: ProductRow, traceparent?: string) {
-  await addToOutbox(
-    trx,
+async function announce(
+  tx: InTransaction<CatalogRepositories>,
+  record: ProductRecord,
+  traceparent: string | undefined,
+) {
+  await tx.outbox.add(
     newEvent(
       productChanged,
       {
-        productId: row.id,
-        sku: row.sku,
-        name: row.name,
-        price: { amount: row.priceAmount, currency: row.currency },
-        available: row.stockOnHand - row.stockReserved,
-        version: row.version,
+        productId: record.id,
+        sku: record.sku,
+        name: record.name,
+        price: { amount: record.priceAmount, currency: record.currency },
+        available: record.stockOnHand - record.stockReserved,
+        version: record.version,
       },
-      { source: '/catalog', subject: row.id, traceparent },
+      { subject: record.id, ...(traceparent === undefined ? {} : { traceparent }) },
     ),
   )
 }

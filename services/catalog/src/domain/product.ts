@@ -1,9 +1,5 @@
-import type { ProductRow } from '../db/tables.ts'
-
-export interface Money {
-  amount: number
-  currency: string
-}
+import type { Money } from '@microshop/contracts/money'
+import type { ProductRecord } from './catalog-context.ts'
 
 /** Product is what the shop shows: its price, and how many can still be ordered. */
 export interface Product {
@@ -17,15 +13,15 @@ export interface Product {
   updatedAt: string
 }
 
-export function productFromRow(row: ProductRow): Product {
+export function productFromRecord(record: ProductRecord): Product {
   return {
-    id: row.id,
-    sku: row.sku,
-    name: row.name,
-    description: row.description,
-    price: { amount: row.priceAmount, currency: row.currency },
-    stock: { available: row.stockOnHand - row.stockReserved },
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    id: record.id,
+    sku: record.sku,
+    name: record.name,
+    description: record.description,
+    price: { amount: record.priceAmount, currency: record.currency },
+    stock: { available: record.stockOnHand - record.stockReserved },
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
   }
 }

@@ -188,4 +188,44 @@ describe.each(databaseKinds)('catalog products API on %s', (kind) => {
     expect(underscore.items).toEqual([])
     expect((await catalog.app.inject({ url: '/products?cursor=bm9wZQ' })).statusCode).toBe(400)
   })
+
+  it('when text holds a NUL, a byte order mark or a lone surrogate, an id is urn:uuid:..., or a cursor is not ours, then it is a 400, never a 500', async () => {
+    const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url')
+    const reads = [
+      '/products?q=a%00b',
+      '/products/urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+      `/products?cursor=${cursorOf('\u0000')}`,
+      `/products?cursor=${cursorOf('A\ud800')}`,
+      `/products?cursor=${cursorOf(42)}`,
+    ]
+    for (const url of reads) {
+      const response = await catalog.app.inject({ url })
+      expect(response.statusCode, url).toBe(400)
+      expect(response.json(), url).toMatchObject({
+        type: '/problems/invalid-request',
+        instance: `/api${url}`,
+      })
+    }
+    const before = (await catalog.app.inject({ url: '/products?limit=100' })).json<PageBody>()
+    for (const body of [
+      { sku: 'NUL-1', name: 'Lamp\u0000', price: { amount: 100, currency: 'USD' }, stock: 1 },
+      {
+        sku: 'NUL-2',
+        name: 'Lamp',
+        description: '\udc00',
+        price: { amount: 1, currency: 'USD' },
+        stock: 1,
+      },
+      // The embedded database drops a leading byte order mark: this name came back empty (a 500).
+      { sku: 'NUL-5', name: '\ufeff', price: { amount: 100, currency: 'USD' }, stock: 1 },
+      { sku: 'NUL-3', name: 'Lamp', price: { amount: 100, currency: 'USD' }, stock: '5' },
+      { sku: 'NUL-4', name: 'Lamp', price: { amount: '100', currency: 'USD' }, stock: 5 },
+    ]) {
+      const response = await addProduct(body)
+      expect(response.statusCode, body.sku).toBe(400)
+      expect(response.json<{ errors: unknown[] }>().errors, body.sku).not.toEqual([])
+    }
+    const after = (await catalog.app.inject({ url: '/products?limit=100' })).json<PageBody>()
+    expect(after.items.length).toBe(before.items.length)
+  })
 })

@@ -1,24 +1,26 @@
 import Type from 'typebox'
+import { Money, moneySchema } from '@microshop/contracts/money'
 import { PageOf, PageQuery } from '@microshop/platform/pagination'
 
-const MoneySchema = Type.Object(
-  {
-    amount: Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'minor units (cents)' }),
-    currency: Type.Literal('USD'),
-  },
-  { additionalProperties: false },
-)
+// PriceSchema is a price as an admin sets it: in the shop's one currency, at most a million.
+const PriceSchema = moneySchema({ maxAmount: 100_000_000, currency: 'USD', title: 'Price' })
 
-export const ProductSchema = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  sku: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  price: MoneySchema,
-  stock: Type.Object({ available: Type.Integer() }),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-})
+export const ProductSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    sku: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    price: Money,
+    stock: Type.Object(
+      { available: Type.Integer({ description: 'On hand and not reserved by pending orders.' }) },
+      { title: 'Stock' },
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Product', description: 'A product.' },
+)
 
 const fields = {
   sku: Type.String({
@@ -27,13 +29,13 @@ const fields = {
   }),
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.String({ maxLength: 5000 }),
-  price: MoneySchema,
+  price: PriceSchema,
   stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'quantity on hand' }),
 }
 
 export const NewProductSchema = Type.Object(
   { ...fields, description: Type.Optional(fields.description) },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'NewProduct' },
 )
 
 export const ProductChangesSchema = Type.Object(
@@ -44,7 +46,7 @@ export const ProductChangesSchema = Type.Object(
     price: Type.Optional(fields.price),
     stock: Type.Optional(fields.stock),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, title: 'ProductChanges' },
 )
 
 export const ProductParams = Type.Object({ id: Type.String({ format: 'uuid' }) })
@@ -54,4 +56,4 @@ export const ProductListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 200 })),
 })
 
-export const ProductPage = PageOf(ProductSchema)
+export const ProductPage = PageOf(ProductSchema, 'ProductPage')

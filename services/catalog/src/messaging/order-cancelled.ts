@@ -1,22 +1,14 @@
 import { orderCancelled } from '@microshop/contracts/orders-events'
-import type { Database } from '@microshop/platform/db/database'
-import type { EventBus } from '@microshop/platform/events/event-bus'
-import { consumeOnce } from '@microshop/platform/events/inbox'
-import type { CatalogTables } from '../db/tables.ts'
+import { causeOf, type Consumer } from '@microshop/platform/events/consumer'
+import type { CatalogContext } from '../domain/catalog-context.ts'
 import { releaseReservation } from '../domain/stock-reservations.ts'
 
 /**
- * subscribeToOrderCancelled gives back a cancelled order's stock: its reservation while it was
- * pending, the committed units once it was confirmed.
+ * onOrderCancelled gives back a cancelled order's stock: its reservation while it was pending,
+ * the committed units once it was confirmed.
  */
-export function subscribeToOrderCancelled(bus: EventBus, database: Database<CatalogTables>) {
-  return bus.subscribe({
-    service: 'catalog',
-    event: orderCancelled,
-    handler: async (event, delivery) => {
-      await consumeOnce(database, 'catalog', event, (trx) =>
-        releaseReservation(trx, event.data.orderId, { traceparent: delivery.trace.traceparent }),
-      )
-    },
-  })
-}
+export const onOrderCancelled = (ctx: CatalogContext): Consumer<typeof orderCancelled.payload> => ({
+  event: orderCancelled,
+  handler: (event, delivery) =>
+    releaseReservation(ctx, event.data.orderId, causeOf(event, delivery)),
+})

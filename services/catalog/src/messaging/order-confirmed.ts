@@ -1,19 +1,11 @@
 import { orderConfirmed } from '@microshop/contracts/orders-events'
-import type { Database } from '@microshop/platform/db/database'
-import type { EventBus } from '@microshop/platform/events/event-bus'
-import { consumeOnce } from '@microshop/platform/events/inbox'
-import type { CatalogTables } from '../db/tables.ts'
+import { causeOf, type Consumer } from '@microshop/platform/events/consumer'
+import type { CatalogContext } from '../domain/catalog-context.ts'
 import { commitReservation } from '../domain/stock-reservations.ts'
 
-/** subscribeToOrderConfirmed commits a paid order's reservation: the units leave stock for good. */
-export function subscribeToOrderConfirmed(bus: EventBus, database: Database<CatalogTables>) {
-  return bus.subscribe({
-    service: 'catalog',
-    event: orderConfirmed,
-    handler: async (event) => {
-      await consumeOnce(database, 'catalog', event, (trx) =>
-        commitReservation(trx, event.data.orderId),
-      )
-    },
-  })
-}
+/** onOrderConfirmed commits a paid order's reservation: the units leave stock for good. */
+export const onOrderConfirmed = (ctx: CatalogContext): Consumer<typeof orderConfirmed.payload> => ({
+  event: orderConfirmed,
+  handler: (event, delivery) =>
+    commitReservation(ctx, event.data.orderId, causeOf(event, delivery)),
+})

@@ -1,12 +1,16 @@
-import { pipeline, Transform, type TransformCallback } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { IncomingHttpHeaders } from 'node:http'
 import proxy from '@fastify/http-proxy'
-import { errorCodes, type FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { isIP } from 'node:net'
+import { Agent, BalancedPool, interceptors, type Dispatcher } from 'undici'
 import type { AccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
 import { bearerToken } from '@microshop/platform/auth/bearer-auth'
 import type { HttpApp } from '@microshop/platform/http/app'
 import type { Upstream, UpstreamName } from '../config.ts'
-import { sendUpstreamFailure } from './upstream-failure.ts'
+import { clientAddress } from './client-address.ts'
+import { sendUpstreamBusy, sendUpstreamFailure } from './upstream-failure.ts'
+import { UpstreamSlots } from './upstream-slots.ts'
 
 /**
  * Access says who may use a route: anyone, anyone for reads (writes need a token), or only
@@ -46,6 +50,8 @@ export interface ProxyRoutesOptions {
   verify: AccessTokenVerifier
   bodyLimitBytes: number
   connectionsPerUpstream: number
+  /** upstreamQueueTimeoutMs is how long a request may wait for a free connection to its upstream. */
+  upstreamQueueTimeoutMs: number
 }
 
 // OPTIONS is left to the CORS plugin, which answers preflights itself.
@@ -53,27 +59,51 @@ const PROXIED_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT']
 const READ_METHODS = new Set(['GET', 'HEAD'])
 
 // IDENTITY_HEADER matches headers that claim who the caller is. No service trusts them, but a
-// client must not be able to slip one past the gateway to a service that someday might.
+// client must not be able to slip one past the gateway to a service that someday might. The
+// client's address is one such claim: the gateway says it (X-Forwarded-For), the client does not.
 const IDENTITY_HEADER =
-  /^(?:x-(?:user|caller|auth|identity|principal|authenticated|remote-user|forwarded-user)(?:-|$)|remote-user$)/
+  /^(?:x-(?:user|caller|auth|identity|principal|authenticated|remote-user|forwarded-user|real-ip)(?:-|$)|remote-user$|forwarded$)/
 
-// STALE_SOCKET_CODES are how undici reports a keep-alive connection the upstream had just closed.
-const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET'])
+// DNS_TTL_MS is how long the addresses of an upstream's name are used before it is looked up again.
+const DNS_TTL_MS = 5_000
+
+// RETRYABLE_READ_CODES are failures that leave a read safe to send again: a keep-alive connection
+// the upstream had just closed, or a replica that is down (with several, the retry goes to another).
+const RETRYABLE_READ_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'ECONNREFUSED'])
 
 /**
  * registerProxyRoutes forwards the public API to the services. Per request it does little: a
- * token check where the route needs one (the services check it again themselves), the request id
- * and trace context set on the way out, and the body streamed through untouched under the size
- * limit. Each upstream has its own pool of keep-alive connections and its own timeout; a
- * failing upstream gets a 503 (down), 504 (too slow) or 502 (broken answer) problem.
+ * token check where the route needs one (the services check it again themselves), the request id,
+ * trace context and client address set on the way out, and the body passed on untouched. The body
+ * is read whole (under the size limit, within the request deadline) before a connection to the
+ * upstream is taken, so a client that sends slowly holds no connection of anyone else's. Each
+ * upstream has its own pool of keep-alive connections, as many requests in flight as connections
+ * (a request waits for one up to the queue timeout, then gets a 503), and its own timeout, and its
+ * requests go round its replicas: several URLs get a balanced pool, which sends each request to
+ * the next one by weight and weighs down a replica that refuses connections; one URL whose name
+ * has several addresses (a service scaled by compose, a headless Service) gets each request sent
+ * to the next address. A failing upstream gets a 503 (down), 504 (too slow) or 502 (broken
+ * answer) problem.
  */
 export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOptions) {
   for (const route of proxyRoutes) {
     const upstream = options.upstreams[route.upstream]
+    const undiciOptions = {
+      connections: options.connectionsPerUpstream,
+      pipelining: 1,
+      headersTimeout: upstream.timeoutMs,
+      bodyTimeout: upstream.timeoutMs,
+      connect: { timeout: Math.min(upstream.timeoutMs, 3_000) },
+    }
+    const slots = new UpstreamSlots(options.connectionsPerUpstream, options.upstreamQueueTimeoutMs)
     await app.register(async (scope) => {
+      const dispatcher = upstreamDispatcher(upstream.urls, undiciOptions)
+      scope.addHook('onClose', () => dispatcher.close())
       if (route.access !== 'public') scope.addHook('onRequest', requireToken(route, options.verify))
-      scope.addContentTypeParser('application/json', streamBody(options.bodyLimitBytes))
-      scope.addContentTypeParser('*', streamBody(options.bodyLimitBytes))
+      const bodyParser = { parseAs: 'buffer' as const, bodyLimit: options.bodyLimitBytes }
+      scope.addContentTypeParser('application/json', bodyParser, bufferedBody)
+      scope.addContentTypeParser('*', bodyParser, bufferedBody)
+      scope.addHook('preHandler', takeSlot(slots, upstream))
 
       await scope.register(proxy, {
         upstream: upstream.url,
@@ -83,27 +113,61 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
         proxyPayloads: false,
         internalRewriteLocationHeader: false,
         disableRequestLogging: true,
-        undici: {
-          connections: options.connectionsPerUpstream,
-          pipelining: 1,
-          headersTimeout: upstream.timeoutMs,
-          bodyTimeout: upstream.timeoutMs,
-          connect: { timeout: Math.min(upstream.timeoutMs, 3_000) },
-        },
+        undici: dispatcher,
         replyOptions: {
           rewriteRequestHeaders: (request, headers) => outgoingHeaders(request, headers),
           rewriteHeaders: (headers) => publicHeaders(headers, route),
           onError: (reply, { error }) => sendUpstreamFailure(reply, upstream, error),
-          // One retry, and only of a read that failed on a connection the upstream had just closed.
+          // One retry, and only of a read that was never answered (see RETRYABLE_READ_CODES). A
+          // write is not retried here: its body is a stream already on its way; the client
+          // retries it with its Idempotency-Key after the 503.
           retryDelay: ({ err, req, attempt }) =>
             attempt === 0 &&
             READ_METHODS.has(req.method) &&
-            STALE_SOCKET_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')
+            RETRYABLE_READ_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? '')
               ? 1
               : null,
         },
       })
     })
+  }
+}
+
+/**
+ * upstreamDispatcher balances over the upstream's replicas: the URLs given, or else the addresses
+ * its name resolves to. Docker's DNS answers a scaled service's name with every replica, but the
+ * system resolver sorts the addresses (RFC 6724), so connecting to the first would send nearly
+ * everything to one replica; the DNS interceptor picks the next address for each request instead.
+ */
+function upstreamDispatcher(urls: string[], options: Agent.Options): Dispatcher {
+  if (urls.length > 1) return new BalancedPool(urls, options)
+  const agent = new Agent(options)
+  const { hostname } = new URL(urls[0] as string)
+  return isIP(hostname.replace(/^\[|\]$/g, ''))
+    ? agent
+    : agent.compose(interceptors.dns({ maxTTL: DNS_TTL_MS }))
+}
+
+// BufferedBody is a request body read whole, handed to the proxy as a stream (the proxy would
+// re-encode a JSON body given as a value) with its length for Content-Length.
+type BufferedBody = Readable & { byteLength: number }
+
+function bufferedBody(
+  _request: FastifyRequest,
+  body: Buffer | string,
+  done: (error: Error | null, body?: unknown) => void,
+) {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
+  done(null, Object.assign(Readable.from([bytes]), { byteLength: bytes.length }))
+}
+
+// takeSlot holds a request, its body read, until its upstream has a free connection for it, and
+// gives the connection back when the response is done (sent, or the client gone).
+function takeSlot(slots: UpstreamSlots, upstream: Upstream) {
+  return async (_request: FastifyRequest, reply: FastifyReply) => {
+    if (!(await slots.acquire())) return sendUpstreamBusy(reply, upstream, slots.queueTimeoutMs)
+    if (reply.raw.closed) slots.release()
+    else reply.raw.once('close', () => slots.release())
   }
 }
 
@@ -114,15 +178,24 @@ function requireToken(route: ProxyRoute, verify: AccessTokenVerifier) {
   }
 }
 
+// TRACE_HEADERS are the client's trace context and forwarding chain: the gateway's own span
+// continues the client's trace, and the undici instrumentation sends its context onward.
+const TRACE_HEADERS = new Set(['x-forwarded-for', 'traceparent', 'tracestate'])
+
 function outgoingHeaders(
-  request: Pick<FastifyRequest, 'id' | 'trace'>,
+  request: Pick<FastifyRequest, 'id' | 'ip' | 'socket' | 'body'>,
   headers: IncomingHttpHeaders,
 ): IncomingHttpHeaders {
   for (const name of Object.keys(headers)) {
-    if (IDENTITY_HEADER.test(name)) delete headers[name]
+    if (IDENTITY_HEADER.test(name) || TRACE_HEADERS.has(name)) delete headers[name]
   }
   headers['x-request-id'] = request.id
-  headers.traceparent = request.trace.traceparent
+  headers['x-forwarded-for'] = clientAddress(request)
+  const body = request.body as BufferedBody | undefined
+  if (body?.byteLength !== undefined) {
+    delete headers['transfer-encoding']
+    headers['content-length'] = String(body.byteLength)
+  }
   return headers
 }
 
@@ -142,41 +215,4 @@ function publicHeaders(headers: IncomingHttpHeaders, route: ProxyRoute): Incomin
     headers.location = route.prefix + location.slice(route.rewritePrefix.length)
   }
   return headers
-}
-
-/**
- * streamBody hands the request body to the proxy as the stream it is, without parsing it: a body
- * whose Content-Length is over the limit is refused at once, and a chunked one is cut off when it
- * passes the limit.
- */
-function streamBody(limitBytes: number) {
-  return (
-    request: FastifyRequest,
-    payload: NodeJS.ReadableStream,
-    done: (error: Error | null, body?: unknown) => void,
-  ) => {
-    const declared = request.headers['content-length']
-    if (declared !== undefined) {
-      if (Number(declared) > limitBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
-      return done(null, payload)
-    }
-    const limited = new ByteLimit(limitBytes)
-    pipeline(payload, limited, () => undefined)
-    done(null, limited)
-  }
-}
-
-/** ByteLimit passes bytes through until there are more than the limit, then fails with a 413. */
-class ByteLimit extends Transform {
-  private seen = 0
-
-  constructor(private readonly limitBytes: number) {
-    super()
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-    this.seen += chunk.length
-    if (this.seen > this.limitBytes) callback(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE())
-    else callback(null, chunk)
-  }
 }

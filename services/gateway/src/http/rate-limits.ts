@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { rateLimited } from '@microshop/platform/errors'
 import type { HttpApp } from '@microshop/platform/http/app'
+import { clientKey } from './client-address.ts'
 
 export interface RateLimitSettings {
   /** maxPerWindow is every client address's budget for the whole API; 0 turns it off. */
@@ -17,7 +18,11 @@ type LimitResult = Awaited<ReturnType<Limiter>>
 // SESSION_ROUTES are the POSTs under /api/auth that hold a refresh token rather than guess a
 // password: only the global budget applies to them. Every other POST there (login, register, and
 // any spelling of them) takes the strict one.
-const SESSION_ROUTES = new Set(['/api/auth/refresh', '/api/auth/logout'])
+const SESSION_ROUTES = new Set([
+  '/api/auth/refresh',
+  '/api/auth/logout',
+  '/api/auth/session/refresh',
+])
 
 /**
  * createRateLimitHook gives the onRequest hook that counts each client address's requests in
@@ -29,13 +34,14 @@ const SESSION_ROUTES = new Set(['/api/auth/refresh', '/api/auth/logout'])
 export async function createRateLimitHook(app: HttpApp, settings: RateLimitSettings) {
   await app.register(rateLimit, { global: false })
   const timeWindow = settings.windowMs
+  const keyGenerator = clientKey
   const general =
     settings.maxPerWindow > 0
-      ? app.createRateLimit({ max: settings.maxPerWindow, timeWindow })
+      ? app.createRateLimit({ max: settings.maxPerWindow, timeWindow, keyGenerator })
       : undefined
   const signIn =
     settings.signInMaxPerWindow > 0
-      ? app.createRateLimit({ max: settings.signInMaxPerWindow, timeWindow })
+      ? app.createRateLimit({ max: settings.signInMaxPerWindow, timeWindow, keyGenerator })
       : undefined
 
   return async (request: FastifyRequest, reply: FastifyReply) => {

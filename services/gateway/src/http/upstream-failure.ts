@@ -1,10 +1,11 @@
+import { uriReference } from '@microshop/platform/http/app'
 import type { FastifyReply, RawServerBase, RouteGenericInterface } from 'fastify'
 import { problem } from '@microshop/platform/http/problem'
 import type { Upstream } from '../config.ts'
 
 /** UpstreamFailure is what the caller is told when a proxied request got no answer from its service. */
 export interface UpstreamFailure {
-  status: 413 | 502 | 503 | 504
+  status: 502 | 503 | 504
   detail: string
 }
 
@@ -24,18 +25,13 @@ const TOO_SLOW = new Set([
   'FST_REPLY_FROM_TIMEOUT',
   'FST_REPLY_FROM_GATEWAY_TIMEOUT',
 ])
-const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE'
-
 /**
  * classifyUpstreamFailure tells a service that is down or unreachable (503: nothing listens, so
  * the answer comes at once) from one that is too slow (504, after its timeout) and from one whose
- * answer broke off (502). A request body cut off for its size is the caller's 413.
+ * answer broke off (502).
  */
 export function classifyUpstreamFailure(upstream: Upstream, error: unknown): UpstreamFailure {
   const codes = errorCodes(error)
-  if (codes.has(BODY_TOO_LARGE)) {
-    return { status: 413, detail: 'The request body is larger than the gateway accepts.' }
-  }
   if ([...codes].some((code) => UNREACHABLE.has(code))) {
     return {
       status: 503,
@@ -60,13 +56,33 @@ export function sendUpstreamFailure(
   const failure = classifyUpstreamFailure(upstream, error)
   // @fastify/reply-from has already logged the error itself, stack and all, at warn.
   const line = { upstream: upstream.name, status: failure.status, codes: [...errorCodes(error)] }
-  if (failure.status === 413) reply.log.info(line, 'request body over the limit')
-  else reply.log.error(line, 'upstream failed')
+  reply.log.error(line, 'upstream failed')
   if (failure.status === 503) void reply.header('retry-after', '1')
   void reply
     .code(failure.status)
     .type('application/problem+json')
-    .send(problem(failure.status, failure.detail, { instance: reply.request.url }))
+    .send(problem(failure.status, failure.detail, { instance: uriReference(reply.request.url) }))
+}
+
+/**
+ * sendUpstreamBusy answers a request that waited its whole queue timeout for a connection to its
+ * service: 503 with `Retry-After`, logged at warn (shedding load is the gateway doing its job).
+ */
+export function sendUpstreamBusy(
+  reply: FastifyReply<RouteGenericInterface, RawServerBase>,
+  upstream: Upstream,
+  waitedMs: number,
+) {
+  reply.log.warn({ upstream: upstream.name, waitedMs }, 'upstream busy; request refused')
+  return reply
+    .code(503)
+    .header('retry-after', '1')
+    .type('application/problem+json')
+    .send(
+      problem(503, `The ${upstream.name} service is busy right now; try again shortly.`, {
+        instance: uriReference(reply.request.url),
+      }),
+    )
 }
 
 function errorCodes(error: unknown): Set<string> {

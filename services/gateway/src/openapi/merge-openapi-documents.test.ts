@@ -131,9 +131,43 @@ describe('mergeOpenapiDocuments', () => {
             },
           },
           404: { content: { 'application/problem+json': { schema: problemRef } } },
+          429: { $ref: '#/components/responses/TooManyRequests' },
+          502: { $ref: '#/components/responses/BadGateway' },
+          504: { $ref: '#/components/responses/GatewayTimeout' },
         },
       },
     })
+  })
+
+  it("when the gateway proxies an operation, then its own answers are documented and a service's 429 gains the rate-limit headers", () => {
+    const tooMany = { description: 'throttled', headers: { 'Retry-After': { schema: {} } } }
+    const merged = mergeOpenapiDocuments(
+      { info },
+      [
+        {
+          service: 'users',
+          document: serviceDocument({
+            '/auth/login': { post: { responses: { 200: {}, 429: tooMany } } },
+          }),
+        },
+      ],
+      proxyRoutes,
+    )
+    const responses = (merged.paths['/api/auth/login']?.post as { responses: object }).responses
+    expect(responses).toMatchObject({
+      429: {
+        description: 'throttled',
+        headers: { 'Retry-After': {}, 'X-RateLimit-Limit': {}, 'X-RateLimit-Reset': {} },
+      },
+      502: { $ref: '#/components/responses/BadGateway' },
+      504: { $ref: '#/components/responses/GatewayTimeout' },
+    })
+    expect(Object.keys(merged.components.responses ?? {})).toEqual([
+      'TooManyRequests',
+      'BadGateway',
+      'GatewayTimeout',
+    ])
+    expect(merged.servers).toEqual([{ url: '/', description: expect.any(String) as string }])
   })
 
   it('when operations are tagged, then tags are grouped by service; untagged ones take the service name', () => {

@@ -1,12 +1,14 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { ProxyRoute } from '../http/proxy-routes.ts'
+import { GATEWAY_COMPONENTS, withGatewayResponses } from './gateway-responses.ts'
 
 type JsonObject = Record<string, unknown>
 
 /** OpenapiDocument is the part of an OpenAPI 3.x document the merge reads and writes. */
 export interface OpenapiDocument {
   openapi: string
-  info: { title: string; version: string; description?: string }
+  info: { title: string; version: string; description?: string; [field: string]: unknown }
+  servers?: { url: string; description?: string }[]
   paths: Record<string, Record<string, unknown>>
   components: Record<string, Record<string, unknown>>
   tags?: { name: string; description?: string }[]
@@ -26,7 +28,7 @@ const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head',
  * path a gateway route exposes, under its public path (users' `/auth/login` becomes
  * `/api/auth/login`); components merged, where a schema that every service shares (`Problem`)
  * appears once and a clash of names is resolved by prefixing the service's copy; operations
- * grouped by service (`x-tagGroups`). Paths the gateway does not route are left out. Services
+ * grouped by service (`x-tagGroups`), each with the gateway's own answers (429, 502, 504). Paths the gateway does not route are left out. Services
  * whose document is missing are named in the description and in `x-unavailable-services`.
  */
 export function mergeOpenapiDocuments(
@@ -37,6 +39,7 @@ export function mergeOpenapiDocuments(
   const merged: OpenapiDocument = {
     openapi: '3.1.0',
     info: { ...base.info },
+    servers: [{ url: '/', description: 'The gateway that serves this document.' }],
     tags: [],
     'x-tagGroups': [],
     paths: {},
@@ -44,6 +47,7 @@ export function mergeOpenapiDocuments(
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },
   }
+  let proxied = false
   const tags = merged.tags as { name: string; description?: string }[]
   const tagGroups = merged['x-tagGroups'] as { name: string; tags: string[] }[]
   const operationIds = new Set<string>()
@@ -63,6 +67,7 @@ export function mergeOpenapiDocuments(
       const publicPath = publicPathOf(path, service, routes)
       if (publicPath === undefined) continue
       merged.paths[publicPath] = tagOperations(item, service, serviceTags, operationIds)
+      proxied = true
     }
     const described = new Map((own.tags ?? []).map((tag) => [tag.name, tag.description]))
     for (const name of serviceTags) {
@@ -72,6 +77,11 @@ export function mergeOpenapiDocuments(
     if (serviceTags.size > 0) tagGroups.push({ name: service, tags: [...serviceTags] })
   }
 
+  if (proxied) {
+    for (const [section, entries] of Object.entries(GATEWAY_COMPONENTS)) {
+      merged.components[section] = { ...merged.components[section], ...entries }
+    }
+  }
   if (unavailable.length > 0) {
     merged['x-unavailable-services'] = unavailable
     merged.info.description =
@@ -159,7 +169,8 @@ function tagOperations(
     const own = operation as JsonObject
     const tags = Array.isArray(own.tags) && own.tags.length > 0 ? (own.tags as string[]) : [service]
     for (const tag of tags) serviceTags.add(tag)
-    const copy: JsonObject = { ...own, tags }
+    const responses = (own.responses ?? {}) as Record<string, JsonObject>
+    const copy: JsonObject = { ...own, tags, responses: withGatewayResponses(responses) }
     if (typeof own.operationId === 'string') {
       if (operationIds.has(own.operationId)) copy.operationId = `${service}_${own.operationId}`
       operationIds.add(copy.operationId as string)

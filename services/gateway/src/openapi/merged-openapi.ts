@@ -11,6 +11,7 @@ import {
 export const API_INFO = {
   title: 'microshop API',
   version: '1.0.0',
+  license: { name: 'MIT', identifier: 'MIT' },
   description: [
     'The public API of microshop, through its gateway. Errors are RFC 9457 problems',
     '(`application/problem+json`); money is `{ amount, currency }` in minor units.',
@@ -60,20 +61,25 @@ export function createMergedOpenapi(options: MergedOpenapiOptions): MergedOpenap
   let current: { document: OpenapiDocument; mergedAt: number; complete: boolean } | undefined
   let merging: Promise<OpenapiDocument> | undefined
 
+  // fetchDocument asks the upstream's replicas in turn: one answer is enough, they serve the same.
   const fetchDocument = async (upstream: Upstream): Promise<ServiceDocument> => {
-    try {
-      const response = await fetch(`${upstream.url}/openapi.json`, {
-        signal: AbortSignal.timeout(fetchTimeoutMs),
-      })
-      if (!response.ok) throw new Error(`GET /openapi.json answered ${response.status}`)
-      const document: unknown = await response.json()
-      if (!isOpenapiDocument(document))
-        throw new Error('GET /openapi.json is not an OpenAPI document')
-      return { service: upstream.name, document }
-    } catch (error) {
-      options.logger.warn({ err: error, upstream: upstream.name }, 'OpenAPI document not fetched')
-      return { service: upstream.name, document: undefined }
+    let failure: unknown
+    for (const url of upstream.urls) {
+      try {
+        const response = await fetch(`${url}/openapi.json`, {
+          signal: AbortSignal.timeout(fetchTimeoutMs),
+        })
+        if (!response.ok) throw new Error(`GET /openapi.json answered ${response.status}`)
+        const document: unknown = await response.json()
+        if (!isOpenapiDocument(document))
+          throw new Error('GET /openapi.json is not an OpenAPI document')
+        return { service: upstream.name, document }
+      } catch (error) {
+        failure = error
+      }
     }
+    options.logger.warn({ err: failure, upstream: upstream.name }, 'OpenAPI document not fetched')
+    return { service: upstream.name, document: undefined }
   }
 
   const merge = async () => {

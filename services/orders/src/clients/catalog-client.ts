@@ -31,11 +31,12 @@ export interface CatalogClientOptions {
  */
 export function catalogProductFetcher(options: CatalogClientOptions): FetchProduct {
   const base = options.baseUrl.replace(/\/+$/, '')
-  return async (productId, traceparent) => {
+  return async (productId) => {
     const url = `${base}/products/${encodeURIComponent(productId)}`
     try {
       const response = await fetch(url, {
-        headers: { accept: 'application/json', ...(traceparent ? { traceparent } : {}) },
+        // The trace context goes with the request through the fetch (undici) instrumentation.
+        headers: { accept: 'application/json' },
         signal: AbortSignal.timeout(options.timeoutMs),
       })
       if (response.status === 404) {

@@ -1,30 +1,48 @@
-import type { Kysely, Transaction } from 'kysely'
+import type { Executor } from '@microshop/platform/db/store'
+import type { OrdersRepositories } from '../domain/orders-context.ts'
 import type { CatalogProduct } from '../domain/product-prices.ts'
+import type { RecentPrices } from './recent-prices.ts'
 import type { CatalogProductsTable, OrdersTables } from './tables.ts'
 
-type Db = Kysely<OrdersTables> | Transaction<OrdersTables>
-
-/** catalogProductsRepository is orders' read model of the catalogue. */
-export function catalogProductsRepository(db: Db) {
+/**
+ * catalogProductsRepository is orders' read model of the catalogue, in front of which `recent`
+ * keeps the products read or changed in the last moment: a checkout of them reads nothing.
+ */
+export function catalogProductsRepository(
+  db: Executor<OrdersTables>,
+  recent: RecentPrices,
+): OrdersRepositories['catalogProducts'] {
   return {
-    async findMany(ids: readonly string[]): Promise<CatalogProduct[]> {
-      if (ids.length === 0) return []
+    async findMany(ids) {
+      const found: CatalogProduct[] = []
+      const unread: string[] = []
+      for (const id of ids) {
+        const product = recent.get(id)
+        if (product) found.push(product)
+        else unread.push(id)
+      }
+      if (unread.length === 0) return found
       const rows = await db
         .selectFrom('catalogProducts')
         .select(['id', 'sku', 'name', 'priceAmount', 'currency', 'version'])
-        .where('id', 'in', ids)
+        .where('id', 'in', unread)
         .execute()
-      return rows.map((row) => ({
-        id: row.id,
-        sku: row.sku,
-        name: row.name,
-        price: { amount: row.priceAmount, currency: row.currency },
-        version: row.version,
-      }))
+      for (const row of rows) {
+        const product: CatalogProduct = {
+          id: row.id,
+          sku: row.sku,
+          name: row.name,
+          price: { amount: row.priceAmount, currency: row.currency },
+          version: row.version,
+        }
+        recent.remember(product)
+        found.push(product)
+      }
+      return found
     },
 
     /** addMissing stores fetched products that are not there yet; an event's copy wins. */
-    async addMissing(products: readonly CatalogProduct[]): Promise<void> {
+    async addMissing(products) {
       if (products.length === 0) return
       await db
         .insertInto('catalogProducts')
@@ -34,7 +52,7 @@ export function catalogProductsRepository(db: Db) {
     },
 
     /** applyChange stores a product unless the stored copy is as new or newer; true when it did. */
-    async applyChange(product: CatalogProduct): Promise<boolean> {
+    async applyChange(product) {
       const applied = await db
         .insertInto('catalogProducts')
         .values(toRow(product))
@@ -53,12 +71,12 @@ export function catalogProductsRepository(db: Db) {
         )
         .returning('id')
         .executeTakeFirst()
+      // Statements on the database commit on their own: the change is there for every reader.
+      if (applied !== undefined) recent.remember(product)
       return applied !== undefined
     },
   }
 }
-
-export type CatalogProductsRepository = ReturnType<typeof catalogProductsRepository>
 
 function toRow(product: CatalogProduct): Omit<CatalogProductsTable, 'updatedAt'> {
   return {

@@ -1,20 +1,14 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql } from 'kysely'
+import type { Executor } from '@microshop/platform/db/store'
+import type { OrdersRepositories } from '../domain/orders-context.ts'
 import type { OrdersTables } from './tables.ts'
 
-type Db = Kysely<OrdersTables> | Transaction<OrdersTables>
-
-/** StoredResponse is the response first given to a request with an idempotency key. */
-export interface StoredResponse {
-  requestHash: string
-  orderId: string
-  status: number
-  body: unknown
-}
-
 /** idempotencyKeys remembers responses per (user, key); see migrations/0001_orders.sql. */
-export function idempotencyKeysRepository(db: Db) {
+export function idempotencyKeysRepository(
+  db: Executor<OrdersTables>,
+): OrdersRepositories['idempotencyKeys'] {
   return {
-    async find(userId: string, key: string): Promise<StoredResponse | undefined> {
+    async find(userId, key) {
       const row = await db
         .selectFrom('idempotencyKeys')
         .select(['requestHash', 'orderId', 'responseStatus', 'responseBody'])
@@ -39,11 +33,7 @@ export function idempotencyKeysRepository(db: Db) {
      * a committed response (`taken`). The lock goes away with the transaction, even in a crash,
      * so no key is ever left stuck in flight. One round trip.
      */
-    async claim(
-      userId: string,
-      key: string,
-      response: StoredResponse,
-    ): Promise<'claimed' | 'taken' | 'in_flight'> {
+    async claim(userId, key, response) {
       const { rows } = await sql<{ held: boolean; claimed: boolean }>`
         with lock as (
           select pg_try_advisory_xact_lock(hashtextextended(${`${userId}:${key}`}, 0)) as held
@@ -63,7 +53,7 @@ export function idempotencyKeysRepository(db: Db) {
     },
 
     /** prune forgets up to `limit` keys recorded before `before`; returns how many. */
-    async prune(before: Date, limit: number): Promise<number> {
+    async prune(before, limit) {
       const result = await sql`
         delete from idempotency_keys where (user_id, key) in (
           select user_id, key from idempotency_keys where created_at < ${before} limit ${limit})`.execute(
@@ -73,5 +63,3 @@ export function idempotencyKeysRepository(db: Db) {
     },
   }
 }
-
-export type IdempotencyKeysRepository = ReturnType<typeof idempotencyKeysRepository>

@@ -1,21 +1,13 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
-import type {
-  Order,
-  OrderLine,
-  OrderRecord,
-  OrderStatus,
-  SagaOrder,
-  StatusChange,
-} from '../domain/order.ts'
+import { sql, type Selectable } from 'kysely'
+import type { Executor, OutboxRecorder } from '@microshop/platform/db/store'
+import { isUniqueViolation, notInInbox } from '@microshop/platform/events/inbox'
+import { outboxInsert, PUBLISHED_POSITIONS } from '@microshop/platform/events/outbox'
+import type { Order, OrderLine, SagaOrder } from '../domain/order.ts'
+import type { OrdersRepositories } from '../domain/orders-context.ts'
+import type { RecentSagas } from './recent-sagas.ts'
 import type { OrderLinesTable, OrdersTable, OrdersTables } from './tables.ts'
 
-type Db = Kysely<OrdersTables> | Transaction<OrdersTables>
-
-/** OrderPosition is where a page of orders, newest first, ends: the cursor's key. */
-export interface OrderPosition {
-  createdAt: string
-  id: string
-}
+type Db = Executor<OrdersTables>
 
 const sagaColumns = [
   'id',
@@ -28,6 +20,8 @@ const sagaColumns = [
   'paymentMethod',
   'paymentId',
   'reservationId',
+  'createdAt',
+  'updatedAt',
 ] as const
 
 const viewColumns = [
@@ -42,11 +36,18 @@ const viewColumns = [
   'updatedAt',
 ] as const
 
-/** ordersRepository stores orders and their lines; every read of an order comes with its lines. */
-export function ordersRepository(db: Db) {
+/**
+ * ordersRepository stores orders and their lines; every read of an order comes with its lines.
+ * What it writes and reads of a saga it remembers in `recent`, for the next step to start from.
+ */
+export function ordersRepository(
+  db: Db,
+  outbox: OutboxRecorder,
+  recent: RecentSagas,
+): OrdersRepositories['orders'] {
   return {
     /** insert adds an order with its lines in one statement. */
-    async insert({ order, saga }: OrderRecord): Promise<void> {
+    async insert({ order, saga }) {
       await db
         .with('newOrder', (db) =>
           db.insertInto('orders').values({
@@ -78,10 +79,11 @@ export function ordersRepository(db: Db) {
           })),
         )
         .execute()
+      recent.remember(saga, 0)
     },
 
     /** lockForSaga reads an order's saga state FOR UPDATE: its transitions happen one at a time. */
-    async lockForSaga(id: string): Promise<SagaOrder | undefined> {
+    async lockForSaga(id) {
       const row = await db
         .selectFrom('orders')
         .select(sagaColumns)
@@ -95,7 +97,7 @@ export function ordersRepository(db: Db) {
      * lockOverdue takes up to `limit` PENDING orders whose step deadline passed, skipping those
      * another transaction holds: sweepers on several replicas share the work without waiting.
      */
-    async lockOverdue(now: Date, limit: number): Promise<SagaOrder[]> {
+    async lockOverdue(now, limit) {
       const rows = await db
         .selectFrom('orders')
         .select(sagaColumns)
@@ -110,7 +112,7 @@ export function ordersRepository(db: Db) {
     },
 
     /** saveTransition writes the saga's new state and appends `change` to the status history. */
-    async saveTransition(order: SagaOrder, change: StatusChange): Promise<void> {
+    async saveTransition(order, change) {
       await db
         .updateTable('orders')
         .set({
@@ -121,13 +123,114 @@ export function ordersRepository(db: Db) {
           reservationId: order.reservationId,
           statusHistory: sql<string>`status_history || ${JSON.stringify([change])}::jsonb`,
           updatedAt: new Date(change.at),
+          version: sql<number>`version + 1`,
         })
         .where('id', '=', order.id)
         .execute()
+      // Its new version is not read back: the next step reads the order.
+      recent.forget(order.id)
+    },
+
+    recentSagaState: (id) => recent.get(id),
+
+    async sagaState(id, inbox) {
+      const row = await db
+        .selectFrom('orders')
+        .select([
+          ...sagaColumns,
+          'version',
+          sql<boolean>`exists (select 1 from inbox
+            where consumer = ${inbox.consumer} and event_id = ${inbox.eventId})`.as('handled'),
+        ])
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (!row) return undefined
+      const order = sagaOrderFromRow(row)
+      recent.remember(order, row.version)
+      return { order, version: row.version, handled: row.handled }
+    },
+
+    // applySagaStep is one statement, so all of it commits or none: the guarded change (or, for
+    // an event that changes nothing, a share lock on the unchanged version), the inbox record
+    // from it (a plain insert: should a racing delivery have recorded the event, the whole
+    // statement fails instead of changing the order twice), and the events from that. It also
+    // reads the order as the statement found it, which the caller decides again from when the
+    // guard did not hold.
+    async applySagaStep(write) {
+      const { orderId, expectedVersion, transition, events, inbox } = write
+      const unhandled = notInInbox(inbox.consumer, inbox.eventId)
+      const guarded = transition
+        ? sql`update orders set
+              status = ${transition.order.status},
+              saga_step = ${transition.order.step},
+              step_deadline = ${transition.order.stepDeadline},
+              payment_id = ${transition.order.paymentId},
+              reservation_id = ${transition.order.reservationId},
+              status_history = status_history || ${JSON.stringify([transition.change])}::jsonb,
+              updated_at = ${new Date(transition.change.at)},
+              version = version + 1
+            where id = ${orderId} and version = ${expectedVersion} and ${unhandled}
+            returning id`
+        : sql`select id from orders
+            where id = ${orderId} and version = ${expectedVersion} and ${unhandled}
+            for share`
+      const published = outboxInsert(events, sql`exists (select 1 from handled)`)
+      let row: StepRow | undefined
+      try {
+        ;({
+          rows: [row],
+        } = await sql<StepRow>`
+          with guarded as (${guarded}),
+          handled as (
+            insert into inbox (consumer, event_id)
+            select ${inbox.consumer}, ${inbox.eventId}::uuid from guarded
+            returning 1
+          ),
+          published as (${published}),
+          found as (
+            select ${sql.join(sagaColumns.map((column) => sql.ref(column)))}, version,
+              not ${unhandled} as handled_before
+            from orders where id = ${orderId}
+          )
+          select (select count(*)::int from handled) as handled,
+                 ${PUBLISHED_POSITIONS} as positions,
+                 found.*
+          from (select 1) as one left join found on true`.execute(db))
+      } catch (error) {
+        // A delivery racing this one recorded the event first: it did the step.
+        if (isUniqueViolation(error)) return { applied: false }
+        throw error
+      }
+      if (row?.handled !== 1) {
+        if (row?.id == null) return { applied: false }
+        const order = sagaOrderFromRow(row)
+        recent.remember(order, row.version)
+        return {
+          applied: false,
+          current: { order, version: row.version, handled: row.handledBefore },
+        }
+      }
+      if (transition) {
+        // As the statement wrote it: the step began when the change happened (updated_at).
+        const stepStartedAt = new Date(transition.change.at)
+        recent.remember({ ...transition.order, stepStartedAt }, expectedVersion + 1)
+      }
+      const positions = row.positions.map(String)
+      outbox.record(events.map((event, i) => ({ position: positions[i] as string, event })))
+      return { applied: true }
+    },
+
+    async countPending() {
+      const row = await db
+        .selectFrom('orders')
+        .select((eb) => eb.fn.countAll<number>().as('count'))
+        .where('status', '=', 'PENDING')
+        .executeTakeFirstOrThrow()
+      return Number(row.count)
     },
 
     /** find reads one order; with `ownerId`, only if it belongs to that user. */
-    async find(id: string, ownerId?: string): Promise<Order | undefined> {
+    async find(id, ownerId) {
       let select = db.selectFrom('orders').select(viewColumns).where('id', '=', id)
       if (ownerId !== undefined) select = select.where('userId', '=', ownerId)
       const row = await select.executeTakeFirst()
@@ -136,13 +239,25 @@ export function ordersRepository(db: Db) {
       return order
     },
 
+    /**
+     * lockPendingLinesOf takes the user's hold lock for the rest of the transaction, then reads
+     * the lines of their PENDING orders: placements of one user count one after the other.
+     */
+    async lockPendingLinesOf(userId) {
+      // A statement of its own: under READ COMMITTED the read after it sees what committed while
+      // it waited.
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`holds:${userId}`}, 0))`.execute(db)
+      return db
+        .selectFrom('orders')
+        .innerJoin('orderLines', 'orderLines.orderId', 'orders.id')
+        .select(['orders.id as orderId', 'orderLines.productId', 'orderLines.quantity'])
+        .where('orders.userId', '=', userId)
+        .where('orders.status', '=', 'PENDING')
+        .execute()
+    },
+
     /** list pages through orders newest first, optionally one user's and one status's. */
-    async list(options: {
-      userId?: string | undefined
-      status?: OrderStatus | undefined
-      after?: OrderPosition | undefined
-      limit: number
-    }): Promise<Order[]> {
+    async list(options) {
       let select = db.selectFrom('orders').select(viewColumns)
       if (options.userId !== undefined) select = select.where('userId', '=', options.userId)
       if (options.status !== undefined) select = select.where('status', '=', options.status)
@@ -162,9 +277,14 @@ export function ordersRepository(db: Db) {
   }
 }
 
-export type OrdersRepository = ReturnType<typeof ordersRepository>
-
 type SagaRow = Pick<Selectable<OrdersTable>, (typeof sagaColumns)[number]>
+// A step's statement answers with what it wrote and, should it not have, the order as it found it.
+type StepRow = SagaRow & {
+  handled: number
+  positions: (string | number)[]
+  version: number
+  handledBefore: boolean
+}
 type ViewRow = Pick<Selectable<OrdersTable>, (typeof viewColumns)[number]>
 
 function sagaOrderFromRow(row: SagaRow): SagaOrder {
@@ -178,6 +298,8 @@ function sagaOrderFromRow(row: SagaRow): SagaOrder {
     paymentMethod: row.paymentMethod,
     paymentId: row.paymentId,
     reservationId: row.reservationId,
+    placedAt: row.createdAt,
+    stepStartedAt: row.updatedAt,
   }
 }
 

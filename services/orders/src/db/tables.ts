@@ -19,6 +19,7 @@ export interface OrdersTable {
   statusHistory: ColumnType<StatusChange[], string, string>
   createdAt: Date
   updatedAt: Date
+  version: Generated<number>
 }
 
 export interface OrderLinesTable {

@@ -1,14 +1,13 @@
 import type { CloudEvent } from '@microshop/contracts/envelope'
+import type { InTransaction } from '@microshop/platform/db/store'
 import { invalid } from '@microshop/platform/errors'
-import type { Logger } from '@microshop/platform/logger'
+import type { EventCause } from '@microshop/platform/events/consumer'
 import { newEvent } from '@microshop/platform/events/new-event'
-import type { Repositories } from '../db/orders-store.ts'
 import { advanceSaga, type Emit, type SagaInput, type SagaOutcome } from './checkout-saga.ts'
 import type { SagaOrder } from './order.ts'
-import type { OrdersContext } from './orders-context.ts'
+import type { OrdersContext, OrdersRepositories } from './orders-context.ts'
 
-/** ORDERS_SOURCE is the CloudEvents `source` of every event orders publishes. */
-export const ORDERS_SOURCE = '/orders'
+type Tx = InTransaction<OrdersRepositories>
 
 /** cloudEventsOf wraps what the saga emits for an order in envelopes, subject the order id. */
 export function cloudEventsOf(
@@ -18,7 +17,6 @@ export function cloudEventsOf(
 ): CloudEvent[] {
   return emits.map((emitted) =>
     newEvent(emitted.event, emitted.data, {
-      source: ORDERS_SOURCE,
       subject: orderId,
       time: options.time,
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
@@ -27,70 +25,114 @@ export function cloudEventsOf(
 }
 
 /**
- * advanceOrder applies one saga input to an order inside the caller's transaction: it locks the
- * order's row, asks the state machine, and saves the change with its events, so the order and
- * what it tells the others commit together. Undefined when there is no such order.
+ * advanceLockedOrder applies one saga input to an order the caller's transaction has locked
+ * (cancel, the deadline sweeper): it asks the state machine and saves the change with its events,
+ * so the order and what it tells the others commit together.
  */
-export async function advanceOrder(
-  ctx: OrdersContext,
-  tx: Repositories,
-  orderId: string,
-  input: SagaInput,
-  traceparent?: string,
-): Promise<SagaOutcome | undefined> {
-  const order = await tx.orders.lockForSaga(orderId)
-  return order && advanceLockedOrder(ctx, tx, order, input, traceparent)
-}
-
-/** advanceLockedOrder is advanceOrder for an order the transaction has already locked. */
 export async function advanceLockedOrder(
   ctx: OrdersContext,
-  tx: Repositories,
+  tx: Tx,
   order: SagaOrder,
   input: SagaInput,
   traceparent?: string,
 ): Promise<SagaOutcome> {
-  const now = ctx.now()
-  const outcome = advanceSaga(order, input, {
-    now,
-    paymentStepTimeoutMs: ctx.settings.paymentStepTimeoutMs,
+  return ctx.saga.step(order.id, input.type, async () => {
+    const now = ctx.now()
+    const outcome = advanceSaga(order, input, {
+      now,
+      paymentStepTimeoutMs: ctx.settings.paymentStepTimeoutMs,
+    })
+    if (outcome.outcome === 'changed') {
+      await tx.orders.saveTransition(outcome.order, outcome.change)
+      await tx.outbox.add(...cloudEventsOf(outcome.events, order.id, { time: now, traceparent }))
+      noteSettled(ctx, order, outcome.order, now)
+    }
+    // Reported before the commit: a rollback fails the caller, whose retry reports again.
+    ctx.saga.stepped({ input: input.type, before: order, outcome, now })
+    return outcome
   })
-  if (outcome.outcome === 'changed') {
-    await tx.orders.saveTransition(outcome.order, outcome.change)
-    await tx.outbox.add(...cloudEventsOf(outcome.events, order.id, { time: now, traceparent }))
-  }
-  return outcome
 }
 
-/** SagaEvent is a participant's event, as a consumer hands it to the saga. */
-export interface SagaEvent {
-  consumer: string
-  eventId: string
-  orderId: string
-  input: SagaInput
-  traceparent: string
-  logger: Logger
+// noteSettled tells admission control how long a saga took when this step ended it.
+function noteSettled(ctx: OrdersContext, before: SagaOrder, after: SagaOrder, now: Date) {
+  if (before.status === 'PENDING' && after.status !== 'PENDING') {
+    ctx.admission.settled(now.getTime() - before.placedAt.getTime())
+  }
 }
+
+// A step that keeps finding the order changed under it gives up and is retried by the bus.
+const MAX_STEP_ATTEMPTS = 20
 
 /**
- * handleSagaEvent applies a participant's event to its order exactly once: the inbox record, the
- * order's change and its outgoing events commit in one transaction. An event about an order this
- * service never had cannot succeed on retry: it is `invalid`, so the bus parks it at once.
+ * handleSagaEvent applies a participant's event to its order exactly once, in one round trip when
+ * this process remembers the order (it placed it, or did its last step): from the saga as last
+ * seen it asks the state machine and writes the change, its outgoing events and the inbox record
+ * in one statement that applies only if the order is still at that version and the event
+ * unhandled. When another step, another replica or a racing delivery came first, the statement
+ * answers with the saga as it is, and the step decides again from that; an order this process
+ * does not remember is read first. An event about an order this service never had cannot succeed
+ * on retry: it is `invalid`, so the bus parks it at once.
  */
-export async function handleSagaEvent(ctx: OrdersContext, event: SagaEvent): Promise<void> {
-  let outcome: SagaOutcome | undefined
-  const firstTime = await ctx.store.consumeOnce(event.consumer, event.eventId, async (tx) => {
-    outcome = await advanceOrder(ctx, tx, event.orderId, event.input, event.traceparent)
-    if (!outcome) throw invalid(`There is no order ${event.orderId}.`)
-  })
-  if (!firstTime) {
-    event.logger.debug({ orderId: event.orderId }, 'event already handled')
-  } else if (outcome?.outcome === 'changed') {
-    event.logger.debug(
-      { orderId: event.orderId, status: outcome.change.status, reason: outcome.change.reason },
-      'order advanced',
-    )
-  } else if (outcome) {
-    event.logger.info({ orderId: event.orderId, why: outcome.reason }, 'event ignored')
+export async function handleSagaEvent(
+  ctx: OrdersContext,
+  orderId: string,
+  input: SagaInput,
+  cause: EventCause,
+): Promise<void> {
+  return ctx.saga.step(orderId, input.type, () => applySagaEvent(ctx, orderId, input, cause))
+}
+
+async function applySagaEvent(
+  ctx: OrdersContext,
+  orderId: string,
+  input: SagaInput,
+  cause: EventCause,
+): Promise<void> {
+  const inbox = { consumer: cause.consumer, eventId: cause.eventId }
+  const { orders } = ctx.store
+  let state = orders.recentSagaState(orderId) ?? (await orders.sagaState(orderId, inbox))
+  for (let attempt = 1; attempt <= MAX_STEP_ATTEMPTS; attempt++) {
+    if (!state) throw invalid(`There is no order ${orderId}.`)
+    if (state.handled) {
+      cause.logger.debug({ orderId }, 'event already handled')
+      ctx.saga.stepped({
+        input: input.type,
+        before: undefined,
+        outcome: 'duplicate',
+        now: ctx.now(),
+      })
+      return
+    }
+    const now = ctx.now()
+    const outcome = advanceSaga(state.order, input, {
+      now,
+      paymentStepTimeoutMs: ctx.settings.paymentStepTimeoutMs,
+    })
+    const changed = outcome.outcome === 'changed'
+    const result = await orders.applySagaStep({
+      orderId,
+      expectedVersion: state.version,
+      transition: changed ? { order: outcome.order, change: outcome.change } : undefined,
+      events: changed
+        ? cloudEventsOf(outcome.events, orderId, { time: now, traceparent: cause.traceparent })
+        : [],
+      inbox,
+    })
+    if (!result.applied) {
+      state = result.current ?? (await orders.sagaState(orderId, inbox))
+      continue
+    }
+    ctx.saga.stepped({ input: input.type, before: state.order, outcome, now })
+    if (changed) {
+      noteSettled(ctx, state.order, outcome.order, now)
+      cause.logger.debug(
+        { orderId, status: outcome.change.status, reason: outcome.change.reason },
+        'order advanced',
+      )
+    } else {
+      cause.logger.info({ orderId, why: outcome.reason }, 'event ignored')
+    }
+    return
   }
+  throw new Error(`Order ${orderId} kept changing under its saga step; it will be tried again.`)
 }

@@ -1,7 +1,11 @@
 import type { Caller } from '@microshop/platform/auth/access-token-verifier'
 import { notFound } from '@microshop/platform/errors'
-import { decodeCursor, pageFrom, type Page } from '@microshop/platform/pagination'
-import type { OrderPosition } from '../db/orders-repository.ts'
+import {
+  decodePositionCursor,
+  pageFrom,
+  type Page,
+  type Position,
+} from '@microshop/platform/pagination'
 import type { Order, OrderStatus } from './order.ts'
 import type { OrdersContext } from './orders-context.ts'
 
@@ -18,7 +22,7 @@ export async function listOrders(
   caller: Caller,
   options: { status?: OrderStatus | undefined; limit: number; cursor?: string | undefined },
 ): Promise<Page<Order>> {
-  const after = options.cursor ? decodeCursor(options.cursor, isPosition) : undefined
+  const after = options.cursor ? decodePositionCursor(options.cursor) : undefined
   const orders = await ctx.store.orders.list({
     userId: ownerFilter(caller),
     status: options.status,
@@ -29,20 +33,8 @@ export async function listOrders(
     orders,
     options.limit,
     (order) => order,
-    (order): OrderPosition => ({ createdAt: order.createdAt, id: order.id }),
+    (order): Position => ({ createdAt: order.createdAt, id: order.id }),
   )
 }
 
 const ownerFilter = (caller: Caller) => (caller.role === 'admin' ? undefined : caller.userId)
-
-function isPosition(value: unknown): value is OrderPosition {
-  const position = value as Partial<OrderPosition> | null
-  return (
-    typeof position === 'object' &&
-    position !== null &&
-    typeof position.createdAt === 'string' &&
-    !Number.isNaN(Date.parse(position.createdAt)) &&
-    typeof position.id === 'string' &&
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(position.id)
-  )
-}

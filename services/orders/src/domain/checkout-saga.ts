@@ -109,6 +109,9 @@ export function advanceSaga(order: SagaOrder, input: SagaInput, clock: SagaClock
         [],
       )
     case 'cancel': {
+      // Cancelling is idempotent: a retry of a cancel whose answer was lost (a connection cut,
+      // a crash after the commit) finds the order cancelled and changes nothing.
+      if (order.status === 'CANCELLED') return ignored(order, input)
       if (order.status !== 'PENDING' && order.status !== 'CONFIRMED') {
         return { outcome: 'refused', reason: `The order is already ${order.status}.` }
       }

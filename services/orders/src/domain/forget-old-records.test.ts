@@ -10,7 +10,8 @@ import {
 } from '@microshop/platform/testing/databases'
 import type { OrdersTables } from '../db/tables.ts'
 import { openOrdersDatabase, ordersContextFor } from '../testing/orders-context.ts'
-import { forgetOldRecords, INBOX_RETENTION_MS } from './forget-old-records.ts'
+import { INBOX_RETENTION_MS } from '@microshop/platform/events/inbox'
+import { forgetOldRecords } from './forget-old-records.ts'
 import type { OrdersContext } from './orders-context.ts'
 
 describe.each(databaseKinds)('forgetting old records on %s', (kind) => {

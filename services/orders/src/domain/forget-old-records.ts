@@ -1,10 +1,5 @@
+import { INBOX_RETENTION_MS } from '@microshop/platform/events/inbox'
 import type { OrdersContext } from './orders-context.ts'
-
-/**
- * INBOX_RETENTION_MS is how long handled event ids are kept: past the streams' seven-day max age
- * no redelivery can come.
- */
-export const INBOX_RETENTION_MS = 8 * 24 * 3_600_000
 
 const BATCH = 1_000
 

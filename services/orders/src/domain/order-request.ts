@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto'
+import { paymentMethodProblem } from '@microshop/contracts/payment-method'
 import { invalid, type FieldError } from '@microshop/platform/errors'
 
 /** MAX_LINES and MAX_QUANTITY bound one order: a cart, not a wholesale import. */
 export const MAX_LINES = 50
 export const MAX_QUANTITY = 100
-
-/** PAYMENT_METHOD_TOKEN is a processor's payment method token, e.g. `pm_card_visa`. */
-export const PAYMENT_METHOD_TOKEN = '^pm_[A-Za-z0-9_]{1,100}$'
-const paymentMethodToken = new RegExp(PAYMENT_METHOD_TOKEN)
-
-// CARD_NUMBER finds 12 to 19 digits, optionally grouped by single spaces or dashes: what a raw card
-// number (PAN) looks like anywhere in a string, even inside something shaped like a token.
-const CARD_NUMBER = /(?:\d[ -]?){11,18}\d/
 
 /** OrderRequest is the body of POST /orders, once its shape passed the HTTP schema. */
 export interface OrderRequest {
@@ -45,13 +38,14 @@ export function checkOrderRequest(request: OrderRequest): RequestedLine[] {
       })
     }
   })
-  if (CARD_NUMBER.test(request.paymentMethod)) {
+  const paymentMethod = paymentMethodProblem(request.paymentMethod)
+  if (paymentMethod === 'card_number') {
     errors.push({
       pointer: '/body/paymentMethod',
       detail:
         'looks like a card number; send a payment method token (e.g. pm_card_visa), never card details',
     })
-  } else if (!paymentMethodToken.test(request.paymentMethod)) {
+  } else if (paymentMethod === 'not_a_token') {
     errors.push({
       pointer: '/body/paymentMethod',
       detail: 'must be a payment method token such as pm_card_visa',

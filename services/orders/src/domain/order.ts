@@ -53,6 +53,10 @@ export interface SagaOrder {
   paymentMethod: string
   paymentId: string | null
   reservationId: string | null
+  /** placedAt is when the order was placed: a settled saga's duration counts from it. */
+  placedAt: Date
+  /** stepStartedAt is when the order last changed: while PENDING, when its step began. */
+  stepStartedAt: Date
 }
 
 /** OrderRecord is all that is stored of an order: what its owner sees, and the saga's state. */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto'
 import { orderPlaced } from '@microshop/contracts/orders-events'
 import type { Caller } from '@microshop/platform/auth/access-token-verifier'
 import { AppError, unprocessable } from '@microshop/platform/errors'
-import type { StoredResponse } from '../db/idempotency-keys-repository.ts'
 import { cloudEventsOf } from './advance-order.ts'
 import { emit } from './checkout-saga.ts'
 import type { Order, OrderRecord } from './order.ts'
@@ -12,7 +11,8 @@ import {
   type OrderRequest,
   type RequestedLine,
 } from './order-request.ts'
-import type { OrdersContext } from './orders-context.ts'
+import type { OrdersContext, StoredResponse } from './orders-context.ts'
+import { refuseOverHolding } from './pending-holds.ts'
 import { priceLines, type CatalogProduct } from './product-prices.ts'
 
 export interface PlaceOrderInput {
@@ -38,6 +38,9 @@ export const PLACED_STATUS = 202
  * is now (the quote holds for this order whatever the catalogue does next), and stores the order
  * PENDING with `orders.order.placed.v1`, which starts the saga.
  *
+ * A customer's PENDING orders may hold only so much (refuseOverHolding): an order past that is
+ * refused, and a retry once they settle is welcome.
+ *
  * With an idempotency key, the key's response, the order and its event commit in one transaction:
  * a retry after a crash finds either all of them or none. A retry with the same body gets the
  * stored response; with another body, a 422; while the first is still in its transaction, a 409.
@@ -47,11 +50,12 @@ export const PLACED_STATUS = 202
 export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Promise<PlacedOrder> {
   const { caller } = input
   const lines = checkOrderRequest(input.request)
+  ctx.admission.admit()
   const idempotency =
     input.idempotencyKey === undefined
       ? undefined
       : { key: input.idempotencyKey, requestHash: requestHash(input.request) }
-  const products = await priceLines(ctx, lines, input.traceparent)
+  const products = await priceLines(ctx, lines)
   const now = ctx.now()
   const record = quoteOrder({
     id: randomUUID(),
@@ -77,7 +81,7 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
     { time: now, traceparent: input.traceparent },
   )
 
-  return ctx.store.transaction(async (tx) => {
+  const placed = await ctx.store.transaction(async (tx) => {
     if (idempotency) {
       const { key, requestHash } = idempotency
       const response = { requestHash, orderId: order.id, status: PLACED_STATUS, body: order }
@@ -89,10 +93,15 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
         return replay(earlier, requestHash)
       }
     }
+    // After the key: a replay of an order already placed is answered, not counted against it.
+    await refuseOverHolding(tx.orders, ctx.settings.pendingHolds, caller.userId, lines)
     await tx.orders.insert(record)
     await tx.outbox.add(...events)
     return { order, replayed: false }
   })
+  if (placed.replayed) ctx.saga.replayed()
+  else ctx.saga.placed(order.id)
+  return placed
 }
 
 /** quoteOrder makes a new PENDING order from priced lines, waiting for the catalog's reservation. */
@@ -142,6 +151,8 @@ export function quoteOrder(input: {
       paymentMethod: input.paymentMethod,
       paymentId: null,
       reservationId: null,
+      placedAt: input.now,
+      stepStartedAt: input.now,
     },
   }
 }
@@ -150,7 +161,7 @@ function replay(earlier: StoredResponse, hash: string): PlacedOrder {
   if (earlier.requestHash !== hash) {
     throw unprocessable('This Idempotency-Key was already used with a different request.', [
       {
-        pointer: '/headers/idempotency-key',
+        pointer: '/header/idempotency-key',
         detail: 'was used with another body; use a new key for a new order',
       },
     ])

@@ -17,10 +17,7 @@ export interface CatalogProduct {
  * FetchProduct asks the catalog for one product: undefined when the catalog has no such product;
  * it throws `unavailable` when the catalog does not answer in time.
  */
-export type FetchProduct = (
-  productId: string,
-  traceparent?: string,
-) => Promise<CatalogProduct | undefined>
+export type FetchProduct = (productId: string) => Promise<CatalogProduct | undefined>
 
 /**
  * priceLines finds the product of every line, from the read model in one query; products it has
@@ -30,7 +27,6 @@ export type FetchProduct = (
 export async function priceLines(
   ctx: OrdersContext,
   lines: readonly RequestedLine[],
-  traceparent?: string,
 ): Promise<Map<string, CatalogProduct>> {
   const ids = lines.map((line) => line.productId)
   const products = new Map(
@@ -38,9 +34,9 @@ export async function priceLines(
   )
   const missing = ids.filter((id) => !products.has(id))
   if (missing.length > 0) {
-    const fetched = (
-      await Promise.all(missing.map((id) => ctx.fetchProduct(id, traceparent)))
-    ).filter((product) => product !== undefined)
+    const fetched = (await Promise.all(missing.map((id) => ctx.fetchProduct(id)))).filter(
+      (product) => product !== undefined,
+    )
     await ctx.store.catalogProducts.addMissing(fetched)
     for (const product of fetched) products.set(product.id, product)
   }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Database } from '@microshop/platform/db/database'
@@ -8,44 +7,36 @@ import {
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
 import type { OrdersTables } from '../db/tables.ts'
-import { openOrdersDatabase, ordersContextFor } from '../testing/orders-context.ts'
+import {
+  openOrdersReplicas,
+  quoteTestOrder,
+  type OrdersReplicas,
+} from '../testing/orders-context.ts'
 import type { OrdersContext } from './orders-context.ts'
-import { quoteOrder } from './place-order.ts'
 import { rejectOverdueOrders } from './reject-overdue-orders.ts'
 
 describe.each(databaseKinds)('rejecting overdue orders on %s', (kind) => {
   let testDb: TestDatabase
-  let databases: Database<OrdersTables>[]
+  let shop: OrdersReplicas
   let primaryDb: Database<OrdersTables>
   let primary: OrdersContext
   let replicas: OrdersContext[]
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    const first = await openOrdersDatabase(testDb)
     // Two replicas of the service: on PGlite, which has one connection, they share it.
-    const second = kind === 'pglite' ? first : await openOrdersDatabase(testDb)
-    databases = [...new Set([first, second])]
-    primaryDb = first
-    primary = ordersContextFor(first)
-    replicas = [primary, ordersContextFor(second)]
+    shop = await openOrdersReplicas(testDb)
+    primaryDb = shop.db
+    replicas = shop.replicas
+    primary = shop.replicas[0]
   })
   afterAll(async () => {
-    for (const database of databases) await database.close()
+    await shop.close()
     await testDb.drop()
   })
 
   const addOrder = async (deadlineInMs: number) => {
-    const product = { id: randomUUID(), sku: 'SKU', name: 'Thing', version: 1 }
-    const record = quoteOrder({
-      id: randomUUID(),
-      userId: randomUUID(),
-      lines: [{ index: 0, productId: product.id, quantity: 1 }],
-      products: new Map([[product.id, { ...product, price: { amount: 100, currency: 'USD' } }]]),
-      paymentMethod: 'pm_card_visa',
-      now: new Date(),
-      stockStepTimeoutMs: deadlineInMs,
-    })
+    const record = quoteTestOrder(deadlineInMs)
     await primary.store.orders.insert(record)
     return record.order.id
   }

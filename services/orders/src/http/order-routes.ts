@@ -1,5 +1,6 @@
 import type { BearerAuth } from '@microshop/platform/auth/bearer-auth'
 import type { HttpApp } from '@microshop/platform/http/app'
+import { withResponseHeaders } from '@microshop/platform/http/openapi-document'
 import { problemResponseSchema as problem } from '@microshop/platform/http/problem'
 import { getOrder, listOrders } from '../domain/browse-orders.ts'
 import { cancelOrder } from '../domain/cancel-order.ts'
@@ -30,12 +31,31 @@ export function registerOrderRoutes(
     {
       schema: {
         tags: ['orders'],
+        operationId: 'placeOrder',
         summary: 'Place an order; the checkout saga confirms or rejects it',
+        description:
+          'Prices come from the catalogue, never from the client. The order is answered PENDING; ' +
+          'follow it at its `Location` until it is CONFIRMED or REJECTED.\n\n' +
+          'With an `Idempotency-Key` the request is safe to retry: the same key and the same body ' +
+          'answer the order the first request placed (with `Idempotent-Replayed: true`), the same ' +
+          'key with another body is a 422, and the same key while the first request still runs is ' +
+          'a 409. A key is remembered per customer for at least a day (IDEMPOTENCY_KEY_RETENTION_HOURS).',
         security: [{ bearer: [] }],
         headers: PlaceOrderHeaders,
         body: NewOrderSchema,
         response: {
-          202: OrderSchema,
+          202: withResponseHeaders(OrderSchema, {
+            Location: {
+              type: 'string',
+              format: 'uri-reference',
+              description: 'The order: `/api/orders/{id}`.',
+            },
+            'Idempotent-Replayed': {
+              type: 'string',
+              description:
+                '`true` when this answers an earlier request with the same `Idempotency-Key`; absent otherwise.',
+            },
+          }),
           400: problem('The order is not valid, or the payment method is a card number.'),
           401: problem('No valid access token.'),
           409: problem('A request with this Idempotency-Key is still in progress.'),
@@ -65,7 +85,11 @@ export function registerOrderRoutes(
     {
       schema: {
         tags: ['orders'],
+        operationId: 'listOrders',
         summary: "List the caller's orders, newest first (an admin's list holds everyone's)",
+        description:
+          'A page at a time (`limit`, then the `nextCursor` of each page as `cursor`), optionally ' +
+          'only those with one `status`.',
         security: [{ bearer: [] }],
         querystring: OrderListQuery,
         response: {
@@ -86,7 +110,10 @@ export function registerOrderRoutes(
     {
       schema: {
         tags: ['orders'],
+        operationId: 'getOrder',
         summary: 'Get an order with its status history',
+        description:
+          "The order, its lines at the prices it was placed at, and every status it went through. Another customer's order is a 404.",
         security: [{ bearer: [] }],
         params: OrderParams,
         response: {
@@ -108,7 +135,12 @@ export function registerOrderRoutes(
     {
       schema: {
         tags: ['orders'],
+        operationId: 'cancelOrder',
         summary: 'Cancel an order: stock is released, a payment voided or refunded',
+        description:
+          'A PENDING or CONFIRMED order becomes CANCELLED: its stock reservation is released and ' +
+          'its payment voided or refunded. Cancelling a CANCELLED order again answers it as it is ' +
+          '(a retry is safe); a REJECTED order is a 409.',
         security: [{ bearer: [] }],
         params: OrderParams,
         response: {
@@ -116,7 +148,7 @@ export function registerOrderRoutes(
           400: problem('The id is not a UUID.'),
           401: problem('No valid access token.'),
           404: problem('No such order, or it belongs to someone else.'),
-          409: problem('The order is already rejected or cancelled.'),
+          409: problem('The order was rejected: there is nothing to cancel.'),
         },
       },
     },

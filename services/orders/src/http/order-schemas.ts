@@ -1,43 +1,52 @@
 import Type from 'typebox'
+import { Money } from '@microshop/contracts/money'
+import { PaymentMethodSchema } from '@microshop/contracts/payment-method'
 import { PageOf, PageQuery } from '@microshop/platform/pagination'
 import { orderStatuses } from '../domain/order.ts'
 import { MAX_LINES, MAX_QUANTITY } from '../domain/order-request.ts'
 
 const Uuid = Type.String({ format: 'uuid' })
 
-const MoneySchema = Type.Object({
-  amount: Type.Integer({ description: 'minor units (cents)' }),
-  currency: Type.String({ description: 'ISO 4217 code' }),
-})
+const StatusSchema = Type.Enum([...orderStatuses], { title: 'OrderStatus' })
 
-const StatusSchema = Type.Enum([...orderStatuses])
-
-export const OrderSchema = Type.Object({
-  id: Uuid,
-  userId: Uuid,
-  status: StatusSchema,
-  items: Type.Array(
-    Type.Object({
-      productId: Uuid,
-      sku: Type.String(),
-      name: Type.String(),
-      unitPrice: MoneySchema,
-      quantity: Type.Integer(),
-      lineTotal: MoneySchema,
-    }),
-  ),
-  total: MoneySchema,
-  paymentId: Type.Union([Uuid, Type.Null()]),
-  statusHistory: Type.Array(
-    Type.Object({
-      status: StatusSchema,
-      at: Type.String({ format: 'date-time' }),
-      reason: Type.Union([Type.String(), Type.Null()]),
-    }),
-  ),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' }),
-})
+export const OrderSchema = Type.Object(
+  {
+    id: Uuid,
+    userId: Uuid,
+    status: StatusSchema,
+    items: Type.Array(
+      Type.Object(
+        {
+          productId: Uuid,
+          sku: Type.String(),
+          name: Type.String(),
+          unitPrice: Money,
+          quantity: Type.Integer(),
+          lineTotal: Money,
+        },
+        { title: 'OrderLine' },
+      ),
+    ),
+    total: Money,
+    paymentId: Type.Union([Uuid, Type.Null()]),
+    statusHistory: Type.Array(
+      Type.Object(
+        {
+          status: StatusSchema,
+          at: Type.String({ format: 'date-time' }),
+          reason: Type.Union([Type.String(), Type.Null()], {
+            description:
+              'Why, e.g. `out_of_stock` or `payment_declined`; null when nothing to say.',
+          }),
+        },
+        { title: 'OrderStatusChange' },
+      ),
+    ),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Order', description: 'An order with its lines, total and status history.' },
+)
 
 export const NewOrderSchema = Type.Object(
   {
@@ -47,7 +56,7 @@ export const NewOrderSchema = Type.Object(
           productId: Uuid,
           quantity: Type.Integer({ minimum: 1, maximum: MAX_QUANTITY, description: '1 to 100' }),
         },
-        { additionalProperties: false },
+        { additionalProperties: false, title: 'NewOrderLine' },
       ),
       {
         minItems: 1,
@@ -56,13 +65,9 @@ export const NewOrderSchema = Type.Object(
           '1 to 50 lines, one per product (a product on two lines is a 400); prices come from the catalogue.',
       },
     ),
-    paymentMethod: Type.String({
-      minLength: 1,
-      maxLength: 200,
-      description: 'A payment method token such as pm_card_visa; a card number is refused.',
-    }),
+    paymentMethod: PaymentMethodSchema,
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'NewOrder' },
 )
 
 export const PlaceOrderHeaders = Type.Object({
@@ -84,4 +89,4 @@ export const OrderListQuery = Type.Object({
   status: Type.Optional(StatusSchema),
 })
 
-export const OrderPage = PageOf(OrderSchema)
+export const OrderPage = PageOf(OrderSchema, 'OrderPage')

@@ -10,11 +10,11 @@ import { listDeadLetters } from '@microshop/platform/events/dead-letters'
 import { databaseKinds } from '@microshop/platform/testing/databases'
 import {
   startOrdersHarness,
-  waitFor,
   type Customer,
   type OrderBody,
   type OrdersHarness,
 } from '../testing/orders-harness.ts'
+import { waitFor } from '@microshop/platform/testing/wait-for'
 
 // The test plays catalog and payments: it answers what orders publishes with their contract
 // events, through the same in-process broker the all-in-one process uses.

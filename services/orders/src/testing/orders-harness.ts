@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { waitFor } from '@microshop/platform/testing/wait-for'
 import { sql } from 'kysely'
 import type { Static, TSchema } from 'typebox'
 import { productChanged } from '@microshop/contracts/catalog-events'
@@ -78,7 +78,7 @@ export interface OrdersHarness {
   /** handled counts the events of a type that orders' consumers finished (acked). */
   handled(type: string): Promise<number>
   emittedFor(orderId: string, type?: string): CloudEvent[]
-  /** outboxed counts the events of a type orders committed for an order, published or not yet. */
+  /** outboxed counts the events of a type orders committed for an order, once all are published. */
   outboxed(orderId: string, type: string): Promise<number>
   close(): Promise<void>
 }
@@ -158,7 +158,6 @@ export async function startOrdersHarness(
     async publish(definition, data, id) {
       const { orderId, productId } = data as { orderId?: string; productId?: string }
       const event = newEvent(definition, data, {
-        source: `/${definition.producer}`,
         subject: orderId ?? productId,
         ...(id === undefined ? {} : { id }),
       })
@@ -177,10 +176,19 @@ export async function startOrdersHarness(
       )
     },
     async outboxed(orderId, type) {
-      const { rows } = await sql<{ count: number }>`
-        select count(*)::int as count from outbox
-        where subject = ${orderId} and event_type = ${type}`.execute(service.database.db)
-      return rows[0]?.count ?? 0
+      // Published rows leave the outbox: once it is empty, everything committed has gone out;
+      // once the observer has as many events as orders published, it has seen all of them.
+      const outboxEmpty = async () => {
+        const { rows } = await sql<{ count: number }>`
+          select count(*)::int as count from outbox`.execute(service.database.db)
+        return rows[0]?.count === 0
+      }
+      const published = async () => {
+        const metric = await metrics.registry.getSingleMetric('events_published_total')?.get()
+        return (metric?.values ?? []).reduce((sum, value) => sum + value.value, 0)
+      }
+      await waitFor(async () => (await outboxEmpty()) && emitted.length === (await published()))
+      return harness.emittedFor(orderId, type).length
     },
     async close() {
       await peer.close()
@@ -190,16 +198,4 @@ export async function startOrdersHarness(
     },
   }
   return harness
-}
-
-/** waitFor polls until `condition` holds, failing after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(10)
-  }
 }

@@ -1,7 +1,7 @@
-import type { Selectable, Transaction } from 'kysely'
+import type { Generated, Selectable } from 'kysely'
 import type { FailureReason, PaymentStatus } from '../domain/payment.ts'
 
-// Table types mirror migrations/0001_payments.sql in camelCase (Kysely's CamelCasePlugin maps
+// Table types mirror migrations/*.sql in camelCase (Kysely's CamelCasePlugin maps
 // the names); the suites on both database kinds catch any drift.
 
 export interface PaymentsTable {
@@ -19,6 +19,7 @@ export interface PaymentsTable {
   orderClosedAt: Date | null
   createdAt: Date
   updatedAt: Date
+  version: Generated<number>
 }
 
 export interface OrderClosuresTable {
@@ -33,6 +34,3 @@ export interface PaymentsTables {
 }
 
 export type PaymentRow = Selectable<PaymentsTable>
-
-/** PaymentsTransaction is what the use cases pass to repositories to change several rows at once. */
-export type PaymentsTransaction = Transaction<PaymentsTables>

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { PaymentRequested } from '@microshop/contracts/orders-events'
-import {
-  insertPayment,
-  isOrderClosed,
-  lockOrder,
-  lockPaymentOfOrder,
-} from '../db/payment-repository.ts'
 import { chargeSent, newPayment } from './payment.ts'
-import { announce, settlePayment, type Cause, type PaymentsDeps } from './settle-payment.ts'
+import type { PaymentsContext } from './payments-context.ts'
+import { eventsOf, settlePayment, type Cause } from './settle-payment.ts'
 
 /**
  * chargeForOrder answers an order's payment request: one payment per order, charged once. A
@@ -16,23 +11,25 @@ import { announce, settlePayment, type Cause, type PaymentsDeps } from './settle
  * rejected is not charged; a card number instead of a token fails as `invalid_payment_method`.
  */
 export function chargeForOrder(
-  deps: PaymentsDeps,
+  ctx: PaymentsContext,
   request: PaymentRequested,
   cause: Cause,
 ): Promise<void> {
-  return settlePayment(deps, request.orderId, cause, {
+  return settlePayment(ctx, request.orderId, cause, {
     mayCharge: true,
-    open: async (trx, now) => {
-      await lockOrder(trx, request.orderId)
-      const existing = await lockPaymentOfOrder(trx, request.orderId)
-      if (existing) return existing
-      if (await isOrderClosed(trx, request.orderId)) return undefined
-      // A new payment is stored as charged-to-be: the charge follows as soon as this commits.
+    open: (event) => {
+      // The payment the request asks for, stored only if the order has none and is not closed.
+      // It is stored as charged-to-be: the charge follows as soon as the statement returns. A
+      // refused payment method fails at once, and that answer is all the request gets.
+      const now = ctx.now()
       const requested = newPayment(request, randomUUID(), now)
       const payment = requested.status === 'PENDING' ? chargeSent(requested, now) : requested
-      await insertPayment(trx, payment)
-      if (payment.status === 'FAILED') await announce(trx, payment, cause)
-      return payment
+      return ctx.store.payments.open({
+        payment,
+        events: eventsOf(payment, cause),
+        event,
+        finishes: payment.status !== 'PENDING',
+      })
     },
   })
 }

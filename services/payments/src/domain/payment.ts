@@ -1,8 +1,8 @@
 import type { Money } from '@microshop/contracts/money'
 import type { PaymentRequested } from '@microshop/contracts/orders-events'
+import { paymentMethodProblem } from '@microshop/contracts/payment-method'
 import type { PaymentFailed } from '@microshop/contracts/payments-events'
 import type { ChargeResult } from '../processor/payment-processor.ts'
-import { containsCardNumber } from './card-number.ts'
 
 export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'REFUNDED'
 export type FailureReason = PaymentFailed['reason']
@@ -39,7 +39,7 @@ export function newPayment(
   id: string,
   now: Date,
 ): Payment {
-  const refused = containsCardNumber(request.paymentMethod)
+  const refused = paymentMethodProblem(request.paymentMethod) === 'card_number'
   return {
     id,
     orderId: request.orderId,
@@ -129,7 +129,10 @@ export function fail(payment: Payment, reason: FailureReason, now: Date): Paymen
   return { ...payment, status: 'FAILED', failureReason: reason, updatedAt: now }
 }
 
-/** markOrderClosed notes that the payment's order was cancelled or rejected; the first time counts. */
+/**
+ * markOrderClosed notes that the payment's order was cancelled or rejected; the first time counts.
+ * (recordClosure writes the same in its statement, with the closure.)
+ */
 export function markOrderClosed(payment: Payment, now: Date): Payment {
   if (payment.orderClosedAt !== null) return payment
   return { ...payment, orderClosedAt: now, updatedAt: now }

@@ -1,11 +1,5 @@
-import {
-  lockOrder,
-  lockPaymentOfOrder,
-  recordOrderClosure,
-  savePayment,
-} from '../db/payment-repository.ts'
-import { markOrderClosed } from './payment.ts'
-import { settlePayment, type Cause, type PaymentsDeps } from './settle-payment.ts'
+import type { PaymentsContext } from './payments-context.ts'
+import { settlePayment, type Cause } from './settle-payment.ts'
 
 /**
  * settleClosedOrder undoes the payment step for an order that was cancelled or rejected: it
@@ -15,20 +9,12 @@ import { settlePayment, type Cause, type PaymentsDeps } from './settle-payment.t
  * sees the order closed when it records the answer and refunds a success.
  */
 export function settleClosedOrder(
-  deps: PaymentsDeps,
+  ctx: PaymentsContext,
   closure: { orderId: string; closedBy: 'cancelled' | 'rejected' },
   cause: Cause,
 ): Promise<void> {
-  return settlePayment(deps, closure.orderId, cause, {
+  return settlePayment(ctx, closure.orderId, cause, {
     mayCharge: false,
-    open: async (trx, now) => {
-      await lockOrder(trx, closure.orderId)
-      await recordOrderClosure(trx, closure.orderId, closure.closedBy, now)
-      const payment = await lockPaymentOfOrder(trx, closure.orderId)
-      if (!payment) return undefined
-      const closed = markOrderClosed(payment, now)
-      if (closed !== payment) await savePayment(trx, closed)
-      return closed
-    },
+    open: (event) => ctx.store.payments.recordClosure({ ...closure, now: ctx.now() }, event),
   })
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { PaymentRequested } from '@microshop/contracts/orders-events'
 import { openDatabase, type Database } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
+import { createStore } from '@microshop/platform/db/store'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createLogger } from '@microshop/platform/logger'
 import {
@@ -12,6 +13,8 @@ import {
   databaseKinds,
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
+import { eventCauseForTest } from '@microshop/platform/testing/event-cause'
+import { paymentsRepositories } from '../db/payments-repositories.ts'
 import type { PaymentsTables } from '../db/tables.ts'
 import { TransientProcessorError } from '../processor/payment-processor.ts'
 import { SimulatedProcessor } from '../processor/simulated-processor.ts'
@@ -19,7 +22,8 @@ import { FaultyProcessor } from '../testing/faulty-processor.ts'
 import { chargeForOrder } from './charge-payment.ts'
 import { reconcilePayments } from './reconcile-payments.ts'
 import { settleClosedOrder } from './settle-closed-order.ts'
-import type { Cause, PaymentsDeps } from './settle-payment.ts'
+import type { PaymentsContext } from './payments-context.ts'
+import type { Cause } from './settle-payment.ts'
 
 const migrations = (folder: string) => fileURLToPath(new URL(`../../${folder}`, import.meta.url))
 
@@ -27,7 +31,7 @@ describe.each(databaseKinds)('settling payments on %s', (kind) => {
   let testDb: TestDatabase
   let database: Database<PaymentsTables>
   let processor: FaultyProcessor
-  let deps: PaymentsDeps
+  let deps: PaymentsContext
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
@@ -38,7 +42,13 @@ describe.each(databaseKinds)('settling payments on %s', (kind) => {
       { name: 'simulated-processor', directory: migrations('migrations/simulated-processor') },
     ])
     processor = new FaultyProcessor(SimulatedProcessor.in(database))
-    deps = { database, processor, logger: createLogger({ service: 'payments', level: 'silent' }) }
+    deps = {
+      store: createStore(database, paymentsRepositories),
+      processor,
+      settings: { reconcileAfterMs: 60_000 },
+      logger: createLogger({ service: 'payments', level: 'silent' }),
+      now: () => new Date(),
+    }
   })
   afterAll(async () => {
     await database.close()
@@ -52,7 +62,7 @@ describe.each(databaseKinds)('settling payments on %s', (kind) => {
     paymentMethod,
     amount: { amount: 1250, currency: 'USD' },
   })
-  const delivery = (lastAttempt = false): Cause => ({ eventId: randomUUID(), lastAttempt })
+  const delivery = (lastAttempt = false): Cause => eventCauseForTest({ lastAttempt })
   const paymentOf = (orderId: string) =>
     database.db.selectFrom('payments').selectAll().where('orderId', '=', orderId).executeTakeFirst()
   const emitted = async (orderId: string) => {
@@ -68,6 +78,91 @@ describe.each(databaseKinds)('settling payments on %s', (kind) => {
       where idempotency_key = ${paymentId}`.execute(database.db)
     return rows[0]?.n
   }
+
+  const refundsAtProcessor = async (paymentId: string) => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from simulated_processor_refunds
+      where idempotency_key = ${`${paymentId}:refund`}`.execute(database.db)
+    return rows[0]?.n
+  }
+  const handledTimes = async (eventId: string) => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from inbox where event_id = ${eventId}`.execute(database.db)
+    return rows[0]?.n
+  }
+
+  it('when the same payment request is delivered twice at once, then the order has one payment, charged once', async () => {
+    const orders = Array.from({ length: 5 }, () => request())
+    const causes = orders.map(() => delivery())
+    await Promise.all(
+      orders.flatMap((order, i) => [
+        chargeForOrder(deps, order, causes[i] as Cause),
+        chargeForOrder(deps, order, causes[i] as Cause),
+      ]),
+    )
+    for (const [i, order] of orders.entries()) {
+      const payments = await database.db
+        .selectFrom('payments')
+        .select(['id', 'status'])
+        .where('orderId', '=', order.orderId)
+        .execute()
+      expect(payments.map((payment) => payment.status)).toEqual(['SUCCEEDED'])
+      expect(await chargesAtProcessor(payments[0]?.id ?? '')).toBe(1)
+      expect(await emitted(order.orderId)).toEqual(['succeeded'])
+      expect(await handledTimes(causes[i]?.eventId ?? '')).toBe(1)
+    }
+  })
+
+  it.each(['cancelled', 'rejected'] as const)(
+    'when a payment request comes for an order already %s, then nothing is charged and the request is handled',
+    async (closedBy) => {
+      const order = request()
+      await settleClosedOrder(deps, { orderId: order.orderId, closedBy }, delivery())
+      const cause = delivery()
+      await chargeForOrder(deps, order, cause)
+      expect(await paymentOf(order.orderId)).toBeUndefined()
+      expect(processor.charges).toEqual([])
+      expect(await emitted(order.orderId)).toEqual([])
+      expect(await handledTimes(cause.eventId ?? '')).toBe(1)
+    },
+  )
+
+  it('when an order closes while its payment request is handled, then it ends with no net charge', async () => {
+    const orders = Array.from({ length: 8 }, () => request())
+    await Promise.all(
+      orders.flatMap((order) => [
+        chargeForOrder(deps, order, delivery()),
+        settleClosedOrder(deps, { orderId: order.orderId, closedBy: 'cancelled' }, delivery()),
+      ]),
+    )
+    for (const order of orders) {
+      const payment = await paymentOf(order.orderId)
+      if (!payment) continue
+      const charged = (await chargesAtProcessor(payment.id)) ?? 0
+      const refunded = (await refundsAtProcessor(payment.id)) ?? 0
+      expect({ status: payment.status, net: charged - refunded }).toEqual({
+        status: charged > 0 ? 'REFUNDED' : 'FAILED',
+        net: 0,
+      })
+    }
+  })
+
+  it('when a refund is delivered twice, at once and again later, then the payment is refunded once', async () => {
+    const order = request()
+    await chargeForOrder(deps, order, delivery())
+    const closure = { orderId: order.orderId, closedBy: 'cancelled' as const }
+    const cancellation = delivery()
+    await Promise.all([
+      settleClosedOrder(deps, closure, cancellation),
+      settleClosedOrder(deps, closure, cancellation),
+    ])
+    await settleClosedOrder(deps, closure, cancellation)
+    const payment = await paymentOf(order.orderId)
+    expect(payment?.status).toBe('REFUNDED')
+    expect(await refundsAtProcessor(payment?.id ?? '')).toBe(1)
+    expect(await emitted(order.orderId)).toEqual(['succeeded', 'refunded'])
+    expect(await handledTimes(cancellation.eventId ?? '')).toBe(1)
+  })
 
   it('when a card number comes instead of a token, then it is stored nowhere', async () => {
     const order = request('4000 0566 5566 5556')

@@ -4,13 +4,8 @@ import {
   paymentRefunded,
   paymentSucceeded,
 } from '@microshop/contracts/payments-events'
-import type { Database } from '@microshop/platform/db/database'
-import { handleOnce, wasHandled } from '@microshop/platform/events/inbox'
+import type { EventCause } from '@microshop/platform/events/consumer'
 import { newEvent } from '@microshop/platform/events/new-event'
-import { addToOutbox } from '@microshop/platform/events/outbox'
-import type { Logger } from '@microshop/platform/logger'
-import { lockPaymentOfOrder, savePayment } from '../db/payment-repository.ts'
-import type { PaymentsTables, PaymentsTransaction } from '../db/tables.ts'
 import {
   isTransientProcessorError,
   TransientProcessorError,
@@ -24,80 +19,84 @@ import {
   type Payment,
   type ProcessorAnswer,
 } from './payment.ts'
+import type { HandledEvent, PaymentFound, PaymentsContext } from './payments-context.ts'
 
-/** CONSUMER is the inbox name of every payments consumer. */
-export const CONSUMER = 'payments'
+/**
+ * Cause is what a piece of work is done for: an event being handled (its consumer and id go
+ * into the inbox with the last change it makes), or the reconciler (no event). `lastAttempt`
+ * says no retry will follow: a transient processor failure is then final.
+ */
+export type Cause = Omit<EventCause, 'consumer' | 'eventId'> &
+  Partial<Pick<EventCause, 'consumer' | 'eventId'>>
 
-/** PaymentsDeps is what the payment use cases work with. */
-export interface PaymentsDeps {
-  database: Database<PaymentsTables>
-  processor: PaymentProcessor
-  logger: Logger
-  now?: () => Date
-}
+/**
+ * OpenPayment is a settlement's first statement: it finds (or creates) the order's payment.
+ * `created` says that the statement wrote the payment as it stands, with its event and, if it
+ * needs nothing more, the inbox record.
+ */
+export type OpenPayment = (
+  event: HandledEvent | undefined,
+) => Promise<PaymentFound & { created?: boolean }>
 
-/** Cause is what a piece of work is done for: an event being handled, or the reconciler. */
-export interface Cause {
-  /** eventId goes into the inbox with the last change the event makes. */
-  eventId?: string
-  /** traceparent goes onto the events the work emits. */
-  traceparent?: string
-  /** lastAttempt says no retry will follow: a transient processor failure is then final. */
-  lastAttempt: boolean
-  logger?: Logger
-}
-
-/** OpenPayment runs in the first transaction of a settlement: it finds (or creates) the payment and locks it. */
-export type OpenPayment = (trx: PaymentsTransaction, now: Date) => Promise<Payment | undefined>
-
-// A settlement takes at most three rounds (charge, refund, record); more is a bug, not a loop.
-const MAX_ROUNDS = 4
-
-type Round =
-  | { step: 'handled' }
-  | { step: 'none' }
-  | { step: 'retry' }
-  | { step: 'charge'; payment: Payment }
-  | { step: 'refund'; payment: Payment; chargeId: string }
+// A settlement makes at most three processor calls (charge, refund, and a charge asked about
+// again) with a write after each; a write that finds the payment changed is decided again. More
+// statements than this are a bug, not a loop.
+const MAX_STATEMENTS = 12
 
 /**
  * settlePayment drives an order's payment through its steps (see nextStep) until none is left.
- * Each round is one transaction: lock the payment, record the processor's last answer, decide
- * the next step, emit the event of any status change. The processor is called between rounds,
- * outside any transaction, with a key derived from the payment id: a crash leaves either the
- * answer recorded, or the charge outstanding for the next delivery to ask about again, which
- * gets the first answer back instead of a second charge. The round that leaves nothing to do
- * records the cause in the inbox.
+ * Each step is one statement: the payment's change as decided from how the last statement found
+ * it (the processor's last answer recorded, the next step chosen), the event of a status change,
+ * and, when nothing is left to do, the cause in the inbox; it applies only if the payment is still
+ * as found, else the step is decided again from what the statement found instead. The processor
+ * is called between statements, outside any transaction, with a key derived from the payment id:
+ * a crash leaves either the answer recorded, or the charge outstanding for the next delivery to
+ * ask about again, which gets the first answer back instead of a second charge.
  *
  * `mayCharge: false` (an order closing) leaves an outstanding charge to the delivery that sent
  * it, or to the reconciler: only one party at a time talks to the processor about a charge.
  */
 export async function settlePayment(
-  deps: PaymentsDeps,
+  ctx: PaymentsContext,
   orderId: string,
   cause: Cause,
   options: { open?: OpenPayment; mayCharge: boolean },
 ): Promise<void> {
-  const now = deps.now ?? (() => new Date())
-  const open = options.open ?? ((trx) => lockPaymentOfOrder(trx, orderId))
+  const { consumer, eventId } = cause
+  const event = consumer && eventId ? { consumer, eventId } : undefined
+  const open: OpenPayment = options.open ?? (() => ctx.store.payments.read(orderId))
+  const opened = await open(event)
+  if (opened.found !== 'payment') return
+  let { state } = opened
+  // A payment created with a final status was written with its event and the inbox record.
+  if (opened.created) {
+    reportStatus(ctx, cause, state.payment, undefined)
+    if (state.payment.status !== 'PENDING') return
+  }
   let answer: ProcessorAnswer | undefined
-  for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const next = await deps.database.db.transaction().execute(async (trx): Promise<Round> => {
-      if (round === 1 && cause.eventId && (await wasHandled(trx, CONSUMER, cause.eventId))) {
-        return { step: 'handled' }
+  for (let statement = 1; statement <= MAX_STATEMENTS; statement++) {
+    const decision = decide(state.payment, answer, cause, options.mayCharge, ctx.now())
+    const finishes = decision.round.step === 'none'
+    if (decision.payment !== state.payment || (finishes && event)) {
+      const changedStatus = decision.payment.status !== state.payment.status
+      const result = await ctx.store.payments.apply({
+        before: state,
+        after: decision.payment,
+        events: changedStatus ? eventsOf(decision.payment, cause) : [],
+        event,
+        finishes,
+      })
+      if (!result.applied) {
+        // Another delivery, the reconciler or a closure came first: decide again from the payment
+        // as it is now, with the answer in hand (an answer recorded already changes nothing).
+        if (result.found.found !== 'payment') return
+        state = result.found.state
+        continue
       }
-      const locked = round === 1 ? await open(trx, now()) : await lockPaymentOfOrder(trx, orderId)
-      let decided: Round = { step: 'none' }
-      if (locked) {
-        const decision = decide(locked, answer, cause, options.mayCharge, now())
-        await record(trx, locked, decision.payment, cause)
-        decided = decision.round
-      }
-      if (decided.step === 'none' && cause.eventId) await handleOnce(trx, CONSUMER, cause.eventId)
-      return decided
-    })
-    switch (next.step) {
-      case 'handled':
+      reportStatus(ctx, cause, decision.payment, state.payment)
+      state = result.state
+    }
+    switch (decision.round.step) {
       case 'none':
         return
       case 'retry':
@@ -105,26 +104,32 @@ export async function settlePayment(
           'The processor failed transiently; the charge will be tried again.',
         )
       case 'charge':
-        answer = await askToCharge(deps.processor, next.payment)
+        answer = await askToCharge(ctx.processor, state.payment)
         break
       case 'refund':
-        answer = { call: 'refund', refundId: await askToRefund(deps.processor, next) }
+        answer = {
+          call: 'refund',
+          refundId: await askToRefund(ctx.processor, state.payment, decision.round.chargeId),
+        }
         break
     }
   }
-  throw new Error(`The payment of order ${orderId} did not settle in ${MAX_ROUNDS} rounds`)
+  throw new Error(`The payment of order ${orderId} did not settle in ${MAX_STATEMENTS} statements`)
 }
 
-/** decide applies the processor's last answer and picks the next round, with the payment to save. */
+type Round =
+  { step: 'none' } | { step: 'retry' } | { step: 'charge' } | { step: 'refund'; chargeId: string }
+
+/** decide applies the processor's last answer and picks the next step, with the payment to save. */
 function decide(
-  locked: Payment,
+  found: Payment,
   answer: ProcessorAnswer | undefined,
   cause: Cause,
   mayCharge: boolean,
   now: Date,
 ): { round: Round; payment: Payment } {
-  const giveUp = cause.lastAttempt || locked.orderClosedAt !== null
-  let payment = answer ? recordAnswer(locked, answer, { giveUp, now }) : locked
+  const giveUp = cause.lastAttempt || found.orderClosedAt !== null
+  let payment = answer ? recordAnswer(found, answer, { giveUp, now }) : found
   if (answer?.call === 'charge' && answer.result.status === 'transient') {
     // Still PENDING: nothing was charged; the bus redelivers after its backoff to try again.
     if (payment.status === 'PENDING') return { round: { step: 'retry' }, payment }
@@ -138,36 +143,37 @@ function decide(
     case 'charge':
       if (!mayCharge) return { round: { step: 'none' }, payment }
       payment = payment.chargeOutstanding ? payment : chargeSent(payment, now)
-      return { round: { step: 'charge', payment }, payment }
+      return { round: { step: 'charge' }, payment }
     case 'refund':
-      return { round: { step: 'refund', payment, chargeId: step.chargeId }, payment }
+      return { round: { step: 'refund', chargeId: step.chargeId }, payment }
     default:
       return { round: { step: 'none' }, payment }
   }
 }
 
-/** record saves a changed payment and, when its status changed, emits the fact in the same transaction. */
-async function record(trx: PaymentsTransaction, before: Payment, after: Payment, cause: Cause) {
-  if (after === before) return
-  await savePayment(trx, after)
-  if (after.status !== before.status) {
-    await announce(trx, after, cause)
-    cause.logger?.info(
-      { paymentId: after.id, orderId: after.orderId, status: after.status },
-      `payment ${after.status.toLowerCase()}`,
-    )
-  }
+/** reportStatus tells the metrics and the log of a payment that committed a new status. */
+function reportStatus(
+  ctx: PaymentsContext,
+  cause: Cause,
+  after: Payment,
+  before: Payment | undefined,
+) {
+  if (after.status === before?.status || after.status === 'PENDING') return
+  ctx.paymentReached?.(after.status)
+  cause.logger.info(
+    { paymentId: after.id, orderId: after.orderId, status: after.status },
+    `payment ${after.status.toLowerCase()}`,
+  )
 }
 
-/** announce emits the event of a payment's status: a fact with the order id as subject. */
-export async function announce(trx: PaymentsTransaction, payment: Payment, cause: Cause) {
+/** eventsOf is the event of a payment's status, if it has one: a fact with the order id as subject. */
+export function eventsOf(payment: Payment, cause: Cause): CloudEvent[] {
   const event = statusEvent(payment, cause)
-  if (event) await addToOutbox(trx, event)
+  return event ? [event] : []
 }
 
 function statusEvent(payment: Payment, cause: Cause): CloudEvent | undefined {
   const options = {
-    source: '/payments',
     subject: payment.orderId,
     traceparent: cause.traceparent,
     time: payment.updatedAt,
@@ -207,12 +213,13 @@ async function askToCharge(
 // A refund that fails, transiently or not, throws: the bus retries it, then the reconciler.
 async function askToRefund(
   processor: PaymentProcessor,
-  round: { payment: Payment; chargeId: string },
+  payment: Payment,
+  chargeId: string,
 ): Promise<string> {
   const { refundId } = await processor.refund({
-    idempotencyKey: `${round.payment.id}:refund`,
-    chargeId: round.chargeId,
-    amount: round.payment.amount,
+    idempotencyKey: `${payment.id}:refund`,
+    chargeId,
+    amount: payment.amount,
   })
   return refundId
 }

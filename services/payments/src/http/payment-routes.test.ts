@@ -48,7 +48,7 @@ describe.each(databaseKinds)('payments API on %s', (kind) => {
       newEvent(
         paymentRequested,
         { orderId, userId, paymentMethod, amount: { amount: 1999, currency: 'USD' } },
-        { source: '/orders', subject: orderId },
+        { subject: orderId },
       ),
     )
     await vi.waitFor(() => expect(answered.has(orderId)).toBe(true), { timeout: 10_000 })
@@ -159,6 +159,22 @@ describe.each(databaseKinds)('payments API on %s', (kind) => {
     expect((await get('/payments?orderId=42', alice.token)).statusCode).toBe(400)
     expect((await get('/payments?cursor=bm9wZQ', alice.token)).statusCode).toBe(400)
     expect((await get('/payments?limit=0', alice.token)).statusCode).toBe(400)
+  })
+
+  it('when an id is written urn:uuid:... or a cursor carries what Postgres cannot take, then it is a 400, never a 500', async () => {
+    const cursorOf = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url')
+    const urls = [
+      `/payments/urn:uuid:${randomUUID()}`,
+      `/payments?orderId=urn:uuid:${randomUUID()}`,
+      `/payments?orderId=${randomUUID()}%00`,
+      `/payments?cursor=${cursorOf({ createdAt: '+275760-09-13T00:00:00.000Z', id: randomUUID() })}`,
+      `/payments?cursor=${cursorOf({ createdAt: new Date().toISOString(), id: `urn:uuid:${randomUUID()}` })}`,
+    ]
+    for (const url of urls) {
+      const response = await get(url, alice.token)
+      expect(response.statusCode, url).toBe(400)
+      expect(response.json(), url).toMatchObject({ type: '/problems/invalid-request' })
+    }
   })
 
   it('when no valid token comes, then it is a 401 with a Bearer challenge', async () => {

@@ -1,18 +1,22 @@
-import type { Kysely } from 'kysely'
 import type { BearerAuth } from '@microshop/platform/auth/bearer-auth'
 import type { HttpApp } from '@microshop/platform/http/app'
 import { problemResponseSchema as problem } from '@microshop/platform/http/problem'
-import type { PaymentsTables } from '../db/tables.ts'
 import { getPayment, listPayments } from '../domain/browse-payments.ts'
+import type { PaymentsContext } from '../domain/payments-context.ts'
 import { PaymentListQuery, PaymentPage, PaymentParams, PaymentSchema } from './payment-schemas.ts'
 
-export function registerPaymentRoutes(app: HttpApp, db: Kysely<PaymentsTables>, auth: BearerAuth) {
+/** registerPaymentRoutes adds the payments API: a caller's own payments (an admin's: everyone's). */
+export function registerPaymentRoutes(app: HttpApp, ctx: PaymentsContext, auth: BearerAuth) {
   app.get(
     '/payments',
     {
       schema: {
         tags: ['payments'],
+        operationId: 'listPayments',
         summary: "List the caller's payments, newest first (an admin's: everyone's)",
+        description:
+          'A page at a time (`limit`, then the `nextCursor` of each page as `cursor`); `orderId` ' +
+          "narrows it to one order's payment.",
         security: [{ bearer: [] }],
         querystring: PaymentListQuery,
         response: {
@@ -24,7 +28,7 @@ export function registerPaymentRoutes(app: HttpApp, db: Kysely<PaymentsTables>, 
     },
     async (request) => {
       const caller = await auth.requireUser(request)
-      return listPayments(db, caller, request.query)
+      return listPayments(ctx, caller, request.query)
     },
   )
 
@@ -33,7 +37,10 @@ export function registerPaymentRoutes(app: HttpApp, db: Kysely<PaymentsTables>, 
     {
       schema: {
         tags: ['payments'],
+        operationId: 'getPayment',
         summary: 'Get a payment',
+        description:
+          "A payment with its status and, when it failed, why. Another customer's payment is a 404.",
         security: [{ bearer: [] }],
         params: PaymentParams,
         response: {
@@ -46,7 +53,7 @@ export function registerPaymentRoutes(app: HttpApp, db: Kysely<PaymentsTables>, 
     },
     async (request) => {
       const caller = await auth.requireUser(request)
-      return getPayment(db, caller, request.params.id)
+      return getPayment(ctx, caller, request.params.id)
     },
   )
 }

@@ -1,22 +1,20 @@
 import { orderCancelled } from '@microshop/contracts/orders-events'
-import type { EventBus } from '@microshop/platform/events/event-bus'
+import { causeOf, type Consumer } from '@microshop/platform/events/consumer'
+import type { PaymentsContext } from '../domain/payments-context.ts'
 import { settleClosedOrder } from '../domain/settle-closed-order.ts'
-import { CONSUMER, type PaymentsDeps } from '../domain/settle-payment.ts'
-import { causeOfDelivery } from './cause-of-delivery.ts'
-import type { RetryPolicy } from './retry-policy.ts'
+import { processorRetries, type ProcessorRetries } from './processor-retries.ts'
 
-/** subscribeToOrderCancelled voids a cancelled order's payment before it is charged, or refunds it after. */
-export function subscribeToOrderCancelled(bus: EventBus, deps: PaymentsDeps, retry: RetryPolicy) {
-  return bus.subscribe({
-    service: CONSUMER,
-    event: orderCancelled,
-    maxDeliver: retry.maxAttempts,
-    backoffMs: retry.backoffMs,
-    handler: (event, delivery) =>
-      settleClosedOrder(
-        deps,
-        { orderId: event.data.orderId, closedBy: 'cancelled' },
-        causeOfDelivery(event, delivery),
-      ),
-  })
-}
+/** onOrderCancelled voids a cancelled order's payment before it is charged, or refunds it after. */
+export const onOrderCancelled = (
+  ctx: PaymentsContext,
+  retries: ProcessorRetries,
+): Consumer<typeof orderCancelled.payload> => ({
+  event: orderCancelled,
+  ...processorRetries(retries),
+  handler: (event, delivery) =>
+    settleClosedOrder(
+      ctx,
+      { orderId: event.data.orderId, closedBy: 'cancelled' },
+      causeOf(event, delivery),
+    ),
+})

@@ -1,25 +1,23 @@
 import { orderRejected } from '@microshop/contracts/orders-events'
-import type { EventBus } from '@microshop/platform/events/event-bus'
+import { causeOf, type Consumer } from '@microshop/platform/events/consumer'
+import type { PaymentsContext } from '../domain/payments-context.ts'
 import { settleClosedOrder } from '../domain/settle-closed-order.ts'
-import { CONSUMER, type PaymentsDeps } from '../domain/settle-payment.ts'
-import { causeOfDelivery } from './cause-of-delivery.ts'
-import type { RetryPolicy } from './retry-policy.ts'
+import { processorRetries, type ProcessorRetries } from './processor-retries.ts'
 
 /**
- * subscribeToOrderRejected refunds a payment that succeeded for an order rejected anyway (its
- * deadline passed, or the amount did not match), and keeps a rejected order from being charged.
+ * onOrderRejected refunds a payment that succeeded for an order rejected anyway (its deadline
+ * passed, or the amount did not match), and keeps a rejected order from being charged.
  */
-export function subscribeToOrderRejected(bus: EventBus, deps: PaymentsDeps, retry: RetryPolicy) {
-  return bus.subscribe({
-    service: CONSUMER,
-    event: orderRejected,
-    maxDeliver: retry.maxAttempts,
-    backoffMs: retry.backoffMs,
-    handler: (event, delivery) =>
-      settleClosedOrder(
-        deps,
-        { orderId: event.data.orderId, closedBy: 'rejected' },
-        causeOfDelivery(event, delivery),
-      ),
-  })
-}
+export const onOrderRejected = (
+  ctx: PaymentsContext,
+  retries: ProcessorRetries,
+): Consumer<typeof orderRejected.payload> => ({
+  event: orderRejected,
+  ...processorRetries(retries),
+  handler: (event, delivery) =>
+    settleClosedOrder(
+      ctx,
+      { orderId: event.data.orderId, closedBy: 'rejected' },
+      causeOf(event, delivery),
+    ),
+})

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { pino } from 'pino'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { EventDefinition } from '@microshop/contracts/define-event'
@@ -37,6 +36,7 @@ import {
 import { startPaymentsService, type PaymentsService } from '../service.ts'
 import { FaultyProcessor } from '../testing/faulty-processor.ts'
 import { openSimulatedProcessorDatabase } from '../testing/simulated-processor-database.ts'
+import { waitFor } from '@microshop/platform/testing/wait-for'
 
 interface PaymentBody {
   id: string
@@ -48,14 +48,6 @@ interface PaymentBody {
 
 const usd = (amount: number) => ({ amount, currency: 'USD' })
 const MAX_ATTEMPTS = 3
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(10)
-  }
-}
 
 describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kind) => {
   let testDb: TestDatabase
@@ -128,9 +120,7 @@ describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kin
       amount: usd(2500),
       ...overrides,
     }
-    await orders.publish(
-      newEvent(paymentRequested, data, { source: '/orders', subject: data.orderId }),
-    )
+    await orders.publish(newEvent(paymentRequested, data, { subject: data.orderId }))
     return data
   }
   const cancelOrder = (order: PaymentRequested, previousStatus: 'PENDING' | 'CONFIRMED') =>
@@ -138,7 +128,7 @@ describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kin
       newEvent(
         orderCancelled,
         { orderId: order.orderId, userId: order.userId, previousStatus },
-        { source: '/orders', subject: order.orderId },
+        { subject: order.orderId },
       ),
     )
   const rejectOrder = (order: PaymentRequested, reason: string) =>
@@ -146,7 +136,7 @@ describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kin
       newEvent(
         orderRejected,
         { orderId: order.orderId, userId: order.userId, reason },
-        { source: '/orders', subject: order.orderId },
+        { subject: order.orderId },
       ),
     )
   /** answers are the payments events about an order, in the order they came. */
@@ -209,7 +199,6 @@ describe.each(databaseKinds)('the payment step of the checkout saga on %s', (kin
     }
     await orders.publish(
       newEvent(paymentRequested, data, {
-        source: '/orders',
         subject: data.orderId,
         traceparent: `00-${traceId}-${'b'.repeat(16)}-01`,
       }),

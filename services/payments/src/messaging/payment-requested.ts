@@ -1,18 +1,15 @@
 import { paymentRequested } from '@microshop/contracts/orders-events'
-import type { EventBus } from '@microshop/platform/events/event-bus'
+import { causeOf, type Consumer } from '@microshop/platform/events/consumer'
 import { chargeForOrder } from '../domain/charge-payment.ts'
-import { CONSUMER, type PaymentsDeps } from '../domain/settle-payment.ts'
-import { causeOfDelivery } from './cause-of-delivery.ts'
-import type { RetryPolicy } from './retry-policy.ts'
+import type { PaymentsContext } from '../domain/payments-context.ts'
+import { processorRetries, type ProcessorRetries } from './processor-retries.ts'
 
-/** subscribeToPaymentRequested charges an order's total once its stock is reserved: the saga's payment step. */
-export function subscribeToPaymentRequested(bus: EventBus, deps: PaymentsDeps, retry: RetryPolicy) {
-  return bus.subscribe({
-    service: CONSUMER,
-    event: paymentRequested,
-    maxDeliver: retry.maxAttempts,
-    backoffMs: retry.backoffMs,
-    handler: (event, delivery) =>
-      chargeForOrder(deps, event.data, causeOfDelivery(event, delivery)),
-  })
-}
+/** onPaymentRequested charges an order's total once its stock is reserved: the saga's payment step. */
+export const onPaymentRequested = (
+  ctx: PaymentsContext,
+  retries: ProcessorRetries,
+): Consumer<typeof paymentRequested.payload> => ({
+  event: paymentRequested,
+  ...processorRetries(retries),
+  handler: (event, delivery) => chargeForOrder(ctx, event.data, causeOf(event, delivery)),
+})

@@ -11,21 +11,22 @@ import {
 import { admitLoginAttempt } from '../domain/login-throttle.ts'
 import { loginThrottlesRepository } from './login-throttles-repository.ts'
 import { sessionsRepository } from './sessions-repository.ts'
-import type { UsersDatabase } from './tables.ts'
-import { usersRepository, type NewAccount } from './users-repository.ts'
+import type { UsersTables } from './tables.ts'
+import type { NewAccount } from '../domain/users-context.ts'
+import { usersRepository } from './users-repository.ts'
 
 const migrations = fileURLToPath(new URL('../../migrations', import.meta.url))
 
 describe.each(databaseKinds)('users repositories on %s', (kind) => {
   let testDb: TestDatabase
-  let database: Database<UsersDatabase>
+  let database: Database<UsersTables>
   let users: ReturnType<typeof usersRepository>
   let sessions: ReturnType<typeof sessionsRepository>
   let throttles: ReturnType<typeof loginThrottlesRepository>
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<UsersDatabase>({ url: testDb.url, dataDir: testDb.dataDir })
+    database = await openDatabase<UsersTables>({ url: testDb.url, dataDir: testDb.dataDir })
     await migrate(database, [{ name: 'users', directory: migrations }])
     users = usersRepository(database.db)
     sessions = sessionsRepository(database.db)
@@ -175,12 +176,21 @@ describe.each(databaseKinds)('users repositories on %s', (kind) => {
   })
 
   describe('loginThrottlesRepository', () => {
-    const settings = { freeAttempts: 3, baseDelaySeconds: 10, maxDelaySeconds: 60 }
+    const settings = {
+      freeAttempts: 3,
+      baseDelaySeconds: 10,
+      maxDelaySeconds: 60,
+      emailFailuresUnderAttack: 100,
+    }
+    const keyOf = (clientAddress = '192.0.2.1') => ({
+      emailKey: `${randomUUID()}@example.com`,
+      clientAddress,
+    })
 
     it('when an email is new, then it starts from no attempts', async () => {
-      const emailKey = `${randomUUID()}@example.com`
+      const key = keyOf()
       const seen: number[] = []
-      await throttles.update(emailKey, now, (current) => {
+      await throttles.update(key, now, (current) => {
         seen.push(current.attempts)
         return admitLoginAttempt(settings, current, now)
       })
@@ -188,10 +198,10 @@ describe.each(databaseKinds)('users repositories on %s', (kind) => {
     })
 
     it('when attempts for one email come at once, then they count one by one', async () => {
-      const emailKey = `${randomUUID()}@example.com`
+      const key = keyOf()
       const decisions = await Promise.all(
         Array.from({ length: 8 }, () =>
-          throttles.update(emailKey, now, (current) => admitLoginAttempt(settings, current, now)),
+          throttles.update(key, now, (current) => admitLoginAttempt(settings, current, now)),
         ),
       )
       expect(decisions.filter((decision) => decision.admitted)).toHaveLength(3)
@@ -200,25 +210,46 @@ describe.each(databaseKinds)('users repositories on %s', (kind) => {
       ])
     })
 
+    it('when one address is counted, then another address of the same email starts from none', async () => {
+      const key = keyOf('192.0.2.1')
+      const other = { ...key, clientAddress: '2001:db8::1' }
+      await throttles.update(key, now, (current) => admitLoginAttempt(settings, current, now))
+      const seen = await throttles.update(other, now, (current) => ({ next: current }))
+      expect(seen.next.attempts).toBe(0)
+    })
+
+    it('when failures are counted, then they add up per email until a quiet day starts them over', async () => {
+      const { emailKey } = keyOf()
+      const dayBefore = (at: Date) => new Date(at.getTime() - 86_400_000)
+      for (const at of [now, later(1), later(2)]) {
+        await throttles.countFailure(emailKey, at, dayBefore(at))
+      }
+      expect(await throttles.failuresSince(emailKey, dayBefore(later(2)))).toBe(3)
+      const nextWeek = later(7 * 86_400)
+      expect(await throttles.failuresSince(emailKey, dayBefore(nextWeek))).toBe(0)
+      await throttles.countFailure(emailKey, nextWeek, dayBefore(nextWeek))
+      expect(await throttles.failuresSince(emailKey, dayBefore(nextWeek))).toBe(1)
+    })
+
     it('when cleared or stale, then the throttle is gone', async () => {
-      const cleared = `${randomUUID()}@example.com`
-      const stale = `${randomUUID()}@example.com`
-      const locked = `${randomUUID()}@example.com`
-      const seenBy = async (emailKey: string, at: Date) =>
-        throttles.update(emailKey, at, (current) => ({ next: current, attempts: current.attempts }))
-      for (const emailKey of [cleared, stale]) {
-        await throttles.update(emailKey, now, (current) =>
-          admitLoginAttempt(settings, current, now),
-        )
+      const cleared = keyOf()
+      const stale = keyOf()
+      const locked = keyOf()
+      const seenBy = async (key: typeof cleared, at: Date) =>
+        throttles.update(key, at, (current) => ({ next: current, attempts: current.attempts }))
+      for (const key of [cleared, stale]) {
+        await throttles.update(key, now, (current) => admitLoginAttempt(settings, current, now))
       }
       await throttles.update(locked, now, () => ({
         next: { attempts: 9, lockedUntil: later(3600), lastAttemptAt: now },
       }))
+      await throttles.countFailure(stale.emailKey, now, now)
       await throttles.clear(cleared)
-      expect(await throttles.pruneStale(later(60))).toBeGreaterThanOrEqual(1)
+      expect(await throttles.pruneStale(later(60))).toBeGreaterThanOrEqual(2)
       expect((await seenBy(cleared, later(61))).attempts).toBe(0)
       expect((await seenBy(stale, later(61))).attempts).toBe(0)
       expect((await seenBy(locked, later(61))).attempts).toBe(9)
+      expect(await throttles.failuresSince(stale.emailKey, now)).toBe(0)
     })
   })
 })

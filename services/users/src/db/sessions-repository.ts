@@ -1,28 +1,12 @@
-import type { Kysely } from 'kysely'
-import type { RefreshTokenRecord } from '../domain/tokens.ts'
-import type { UsersDatabase } from './tables.ts'
-
-/** RefreshTokenState is a stored refresh token with the state of its session. */
-export interface RefreshTokenState {
-  sessionId: string
-  userId: string
-  expiresAt: Date
-  usedAt: Date | null
-  sessionRevokedAt: Date | null
-}
-
-export type RevocationReason = 'logout' | 'reuse'
+import { atomically, type Executor } from '@microshop/platform/db/store'
+import type { UsersRepositories } from '../domain/users-context.ts'
+import type { UsersTables } from './tables.ts'
 
 /** sessionsRepository stores sessions (refresh token families) and their tokens' hashes. */
-export function sessionsRepository(db: Kysely<UsersDatabase>) {
+export function sessionsRepository(db: Executor<UsersTables>): UsersRepositories['sessions'] {
   return {
-    async start(session: {
-      id: string
-      userId: string
-      refreshToken: RefreshTokenRecord
-      now: Date
-    }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+    async start(session) {
+      await atomically(db, async (trx) => {
         await trx
           .insertInto('sessions')
           .values({
@@ -44,7 +28,7 @@ export function sessionsRepository(db: Kysely<UsersDatabase>) {
       })
     },
 
-    async findRefreshToken(hash: string): Promise<RefreshTokenState | undefined> {
+    async findRefreshToken(hash) {
       return db
         .selectFrom('refreshTokens')
         .innerJoin('sessions', 'sessions.id', 'refreshTokens.sessionId')
@@ -65,13 +49,8 @@ export function sessionsRepository(db: Kysely<UsersDatabase>) {
      * session revoked: the compare-and-set that makes two concurrent refreshes with one token
      * yield one new token, not two.
      */
-    async rotate(rotation: {
-      sessionId: string
-      usedHash: string
-      next: RefreshTokenRecord
-      now: Date
-    }): Promise<boolean> {
-      return db.transaction().execute(async (trx) => {
+    async rotate(rotation) {
+      return atomically(db, async (trx) => {
         const used = await trx
           .updateTable('refreshTokens')
           .set({ usedAt: rotation.now })
@@ -109,7 +88,7 @@ export function sessionsRepository(db: Kysely<UsersDatabase>) {
     },
 
     /** revoke ends a session and so every refresh token of it; revoking twice keeps the first reason. */
-    async revoke(sessionId: string, reason: RevocationReason, now: Date): Promise<void> {
+    async revoke(sessionId, reason, now) {
       await db
         .updateTable('sessions')
         .set({ revokedAt: now, revokedReason: reason })
@@ -119,11 +98,9 @@ export function sessionsRepository(db: Kysely<UsersDatabase>) {
     },
 
     /** pruneExpired deletes sessions whose newest token has expired; their tokens go with them. */
-    async pruneExpired(now: Date): Promise<number> {
+    async pruneExpired(now) {
       const result = await db.deleteFrom('sessions').where('expiresAt', '<', now).executeTakeFirst()
       return Number(result.numDeletedRows)
     },
   }
 }
-
-export type SessionsRepository = ReturnType<typeof sessionsRepository>

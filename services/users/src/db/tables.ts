@@ -33,14 +33,22 @@ export interface RefreshTokensTable {
 
 export interface LoginThrottlesTable {
   emailKey: string
+  clientAddress: string
   attempts: number
   lockedUntil: Date | null
   lastAttemptAt: Date
 }
 
-export interface UsersDatabase {
+export interface LoginFailuresTable {
+  emailKey: string
+  failures: number
+  lastFailureAt: Date
+}
+
+export interface UsersTables {
   users: UsersTable
   sessions: SessionsTable
   refreshTokens: RefreshTokensTable
   loginThrottles: LoginThrottlesTable
+  loginFailures: LoginFailuresTable
 }

@@ -1,24 +1,14 @@
-import type { Kysely } from 'kysely'
-import type { Account, Role, User } from '../domain/user.ts'
-import type { UsersDatabase } from './tables.ts'
-
-export interface NewAccount {
-  id: string
-  email: string
-  emailKey: string
-  name: string
-  passwordHash: string
-  role: Role
-  createdAt: Date
-}
+import type { Executor } from '@microshop/platform/db/store'
+import type { UsersRepositories } from '../domain/users-context.ts'
+import type { UsersTables } from './tables.ts'
 
 const userColumns = ['id', 'email', 'name', 'role', 'createdAt'] as const
 
 /** usersRepository stores accounts; emails are looked up by their normalized key. */
-export function usersRepository(db: Kysely<UsersDatabase>) {
+export function usersRepository(db: Executor<UsersTables>): UsersRepositories['users'] {
   return {
     /** insert adds an account, or gives undefined when its email is taken. */
-    async insert(account: NewAccount): Promise<User | undefined> {
+    async insert(account) {
       return db
         .insertInto('users')
         .values({ ...account, updatedAt: account.createdAt })
@@ -27,11 +17,11 @@ export function usersRepository(db: Kysely<UsersDatabase>) {
         .executeTakeFirst()
     },
 
-    async findById(id: string): Promise<User | undefined> {
+    async findById(id) {
       return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst()
     },
 
-    async findByEmailKey(emailKey: string): Promise<Account | undefined> {
+    async findByEmailKey(emailKey) {
       return db
         .selectFrom('users')
         .select([...userColumns, 'passwordHash'])
@@ -39,11 +29,11 @@ export function usersRepository(db: Kysely<UsersDatabase>) {
         .executeTakeFirst()
     },
 
-    async setRole(id: string, role: Role, now: Date): Promise<void> {
+    async setRole(id, role, now) {
       await db.updateTable('users').set({ role, updatedAt: now }).where('id', '=', id).execute()
     },
 
-    async setPasswordHash(id: string, passwordHash: string, now: Date): Promise<void> {
+    async setPasswordHash(id, passwordHash, now) {
       await db
         .updateTable('users')
         .set({ passwordHash, updatedAt: now })
@@ -52,5 +42,3 @@ export function usersRepository(db: Kysely<UsersDatabase>) {
     },
   }
 }
-
-export type UsersRepository = ReturnType<typeof usersRepository>

@@ -1,4 +1,4 @@
-import type { Accounts } from './accounts.ts'
+import type { UsersContext } from './users-context.ts'
 import { FORGET_AFTER_MS } from './login-throttle.ts'
 
 /**
@@ -7,12 +7,12 @@ import { FORGET_AFTER_MS } from './login-throttle.ts'
  * a day. It runs on a timer; every replica may run it, the deletes do not conflict.
  */
 export async function forgetStaleRecords(
-  accounts: Accounts,
+  ctx: UsersContext,
 ): Promise<{ sessions: number; loginThrottles: number }> {
-  const now = accounts.now()
+  const now = ctx.now()
   return {
-    sessions: await accounts.sessions.pruneExpired(now),
-    loginThrottles: await accounts.loginThrottles.pruneStale(
+    sessions: await ctx.store.sessions.pruneExpired(now),
+    loginThrottles: await ctx.store.loginThrottles.pruneStale(
       new Date(now.getTime() - FORGET_AFTER_MS),
     ),
   }

@@ -1,9 +1,9 @@
 import { notFound } from '@microshop/platform/errors'
-import type { Accounts } from './accounts.ts'
+import type { UsersContext } from './users-context.ts'
 import type { User } from './user.ts'
 
-export async function getUser(accounts: Accounts, userId: string): Promise<User> {
-  const user = await accounts.users.findById(userId)
+export async function getUser(ctx: UsersContext, userId: string): Promise<User> {
+  const user = await ctx.store.users.findById(userId)
   if (!user) throw notFound('There is no such user.')
   return user
 }

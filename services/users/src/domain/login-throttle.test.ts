@@ -11,6 +11,7 @@ const settings: LoginThrottleSettings = {
   freeAttempts: 3,
   baseDelaySeconds: 2,
   maxDelaySeconds: 60,
+  emailFailuresUnderAttack: 10,
 }
 const start = new Date('2030-01-01T00:00:00Z')
 const fresh: LoginThrottle = { attempts: 0, lockedUntil: null, lastAttemptAt: start }
@@ -57,6 +58,27 @@ describe('admitLoginAttempt', () => {
       admitted: true,
       next: { attempts: 1, lockedUntil: null },
     })
+  })
+})
+
+describe('admitLoginAttempt for an email failing from many addresses', () => {
+  it('when an address has not failed for the email, then its attempt is admitted, attack or not', () => {
+    for (const emailFailures of [0, 9, 10, 10_000]) {
+      expect(admitLoginAttempt(settings, fresh, start, emailFailures)).toMatchObject({
+        admitted: true,
+      })
+    }
+  })
+
+  it('when the email has failed as often as emailFailuresUnderAttack, then each address gets one free attempt', () => {
+    const first = admitLoginAttempt(settings, fresh, start, 10)
+    expect(first).toMatchObject({ admitted: true, next: { attempts: 1, lockedUntil: later(2000) } })
+    expect(admitLoginAttempt(settings, first.next, later(1000), 11)).toMatchObject({
+      admitted: false,
+      retryAfterSeconds: 1,
+    })
+    // Below the mark, the same address would have had three.
+    expect(admitLoginAttempt(settings, fresh, start, 9).next.lockedUntil).toBeNull()
   })
 })
 

@@ -1,5 +1,5 @@
 import { unauthorized } from '@microshop/platform/errors'
-import type { Accounts } from './accounts.ts'
+import type { UsersContext } from './users-context.ts'
 import { hashRefreshToken, type TokenPair } from './tokens.ts'
 
 const invalidRefreshToken = () => unauthorized('The refresh token is not valid.')
@@ -10,23 +10,23 @@ const invalidRefreshToken = () => unauthorized('The refresh token is not valid.'
  * which is which: the whole session is revoked and both must sign in again.
  */
 export async function refreshSession(
-  accounts: Accounts,
+  ctx: UsersContext,
   input: { refreshToken: string },
 ): Promise<TokenPair> {
-  const now = accounts.now()
+  const now = ctx.now()
   const usedHash = hashRefreshToken(input.refreshToken)
-  const token = await accounts.sessions.findRefreshToken(usedHash)
+  const token = await ctx.store.sessions.findRefreshToken(usedHash)
   if (!token) throw invalidRefreshToken()
   if (token.usedAt) {
-    await revokeForReuse(accounts, token.sessionId, token.userId, now)
+    await revokeForReuse(ctx, token.sessionId, token.userId, now)
     throw invalidRefreshToken()
   }
   if (token.sessionRevokedAt || token.expiresAt <= now) throw invalidRefreshToken()
 
-  const user = await accounts.users.findById(token.userId)
+  const user = await ctx.store.users.findById(token.userId)
   if (!user) throw invalidRefreshToken()
-  const issued = await accounts.tokens.issue(user, now)
-  const rotated = await accounts.sessions.rotate({
+  const issued = await ctx.tokens.issue(user, now)
+  const rotated = await ctx.store.sessions.rotate({
     sessionId: token.sessionId,
     usedHash,
     next: issued.refreshToken,
@@ -34,13 +34,13 @@ export async function refreshSession(
   })
   if (!rotated) {
     // Another request retired this token between our read and our write: the same reuse.
-    await revokeForReuse(accounts, token.sessionId, token.userId, now)
+    await revokeForReuse(ctx, token.sessionId, token.userId, now)
     throw invalidRefreshToken()
   }
   return issued.pair
 }
 
-async function revokeForReuse(accounts: Accounts, sessionId: string, userId: string, now: Date) {
-  await accounts.sessions.revoke(sessionId, 'reuse', now)
-  accounts.logger.warn({ sessionId, userId }, 'refresh token reused; session revoked')
+async function revokeForReuse(ctx: UsersContext, sessionId: string, userId: string, now: Date) {
+  await ctx.store.sessions.revoke(sessionId, 'reuse', now)
+  ctx.logger.warn({ sessionId, userId }, 'refresh token reused; session revoked')
 }

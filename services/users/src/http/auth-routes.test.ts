@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { decodeProtectedHeader } from 'jose'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   createTestDatabase,
   databaseKinds,
@@ -22,6 +22,9 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
   let testDb: TestDatabase
   let service: UsersService
   let clockOffsetMs = 0
+  // frozenAt stops the service's clock where a test needs time to pass only when it says so: a
+  // sign-in hashes a password, which on a busy machine can take longer than a throttle's wait.
+  let frozenAt: number | undefined
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
@@ -34,7 +37,7 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
       REFRESH_TOKEN_TTL_SECONDS: '600',
     })
     service = await startUsersService(config, {
-      now: () => new Date(Date.now() + clockOffsetMs),
+      now: () => new Date((frozenAt ?? Date.now()) + clockOffsetMs),
     })
   })
   afterAll(async () => {
@@ -90,6 +93,27 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
       expect(emoji.statusCode).toBe(201)
     })
 
+    it('when a name, an email or a password holds a NUL, then it is a 400 naming it, never a 500', async () => {
+      const email = newEmail()
+      const cases = [
+        [{ email, password, name: 'Ann\u0000' }, '/body/name'],
+        [{ email: `a\u0000${email}`, password, name: 'Ann' }, '/body/email'],
+        [{ email, password: `${password}\u0000`, name: 'Ann' }, '/body/password'],
+      ] as const
+      for (const [body, pointer] of cases) {
+        const response = await register(body)
+        expect(response.statusCode, pointer).toBe(400)
+        expect(response.json(), pointer).toMatchObject({
+          instance: '/api/auth/register',
+          errors: [{ pointer }],
+        })
+      }
+      const signIn = await post('/auth/login', { email: `x\u0000${email}`, password })
+      expect(signIn.statusCode).toBe(400)
+      expect(signIn.json()).toMatchObject({ errors: [{ pointer: '/body/email' }] })
+      expect((await register({ email, password, name: 'Ann' })).statusCode).toBe(201)
+    })
+
     it('when the input is bad, then a 400 problem names every field and nothing is created', async () => {
       const email = newEmail()
       const bad = await register({ email: 'not-an-email', password: 'short', name: '' })
@@ -110,6 +134,14 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
   })
 
   describe('POST /auth/login', () => {
+    // The throttle's waits are seconds: these tests move the clock themselves.
+    beforeEach(() => {
+      frozenAt = Date.now()
+    })
+    afterEach(() => {
+      frozenAt = undefined
+    })
+
     it('when the password is right, then it answers a token pair that is not cached', async () => {
       const email = newEmail()
       await register({ email, password, name: 'Ann' })
@@ -167,6 +199,44 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
       for (let attempt = 1; attempt <= 4; attempt++) {
         expect((await logIn(email, 'wrong password')).statusCode).toBe(401)
       }
+    })
+
+    it('when someone keeps failing on an account from their address, then its owner still signs in from theirs', async () => {
+      const email = newEmail()
+      await register({ email, password, name: 'Ann' })
+      const from = (address: string, pw: string) =>
+        service.app.inject({
+          method: 'POST',
+          url: '/auth/login',
+          payload: { email, password: pw },
+          headers: { 'x-forwarded-for': address },
+        })
+      for (let attempt = 1; attempt <= 6; attempt++) await from('203.0.113.66', 'wrong password')
+      expect((await from('203.0.113.66', password)).statusCode).toBe(429)
+      expect((await from('198.51.100.7', password)).statusCode).toBe(200)
+      // The attacker's wait is theirs alone, and the owner's success does not lift it.
+      expect((await from('203.0.113.66', password)).statusCode).toBe(429)
+    })
+
+    it('when an account is guessed from many addresses, then each new one gets one try; the owner still signs in', async () => {
+      const email = newEmail()
+      await register({ email, password, name: 'Ann' })
+      const from = (address: string, pw: string) =>
+        service.app.inject({
+          method: 'POST',
+          url: '/auth/login',
+          payload: { email, password: pw },
+          headers: { 'x-forwarded-for': address },
+        })
+      // 20 failures (LOGIN_THROTTLE_EMAIL_FAILURES) from 5 addresses, 4 each: under the free 5.
+      for (let host = 1; host <= 5; host++) {
+        for (let attempt = 1; attempt <= 4; attempt++) {
+          expect((await from(`203.0.113.${host}`, 'wrong password')).statusCode).toBe(401)
+        }
+      }
+      expect((await from('203.0.113.99', 'wrong password')).statusCode).toBe(401)
+      expect((await from('203.0.113.99', 'wrong password')).statusCode).toBe(429)
+      expect((await from('198.51.100.7', password)).statusCode).toBe(200)
     })
 
     it('when the body is malformed, then it answers 400, not 401', async () => {
@@ -298,6 +368,8 @@ describe.each(databaseKinds)('users HTTP API on %s', (kind) => {
       '400',
       '401',
       '429',
+      '503',
     ])
+    expect(openapi.paths['/auth/login']?.post?.security).toEqual([])
   })
 })

@@ -17,7 +17,7 @@ export const UserSchema = Type.Object(
     role: Type.Enum([...roles]),
     createdAt: Type.String({ format: 'date-time' }),
   },
-  { description: 'An account.' },
+  { title: 'User', description: 'An account.' },
 )
 
 export const RegisterBodySchema = Type.Object(
@@ -26,7 +26,7 @@ export const RegisterBodySchema = Type.Object(
     password: Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH }),
     name: Type.String({ minLength: 1, maxLength: NAME_MAX_LENGTH, pattern: '\\S' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Registration' },
 )
 
 // LogInBodySchema accepts any password up to the longest one could have set: a short one is
@@ -36,12 +36,12 @@ export const LogInBodySchema = Type.Object(
     email: Type.String({ minLength: 1, maxLength: EMAIL_MAX_LENGTH }),
     password: Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'Credentials' },
 )
 
 export const RefreshTokenBodySchema = Type.Object(
   { refreshToken: Type.String({ minLength: 1, maxLength: 512 }) },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RefreshTokenRequest' },
 )
 
 export const TokenPairSchema = Type.Object(
@@ -53,21 +53,24 @@ export const TokenPairSchema = Type.Object(
     tokenType: Type.Literal('Bearer'),
     expiresIn: Type.Integer({ description: 'Seconds until the access token expires.' }),
   },
-  { description: 'A new access token and refresh token.' },
+  { title: 'TokenPair', description: 'A new access token and refresh token.' },
 )
 
 export const JwksSchema = Type.Object(
   {
     keys: Type.Array(
-      Type.Object({
-        kty: Type.Literal('OKP'),
-        crv: Type.Literal('Ed25519'),
-        x: Type.String(),
-        kid: Type.String(),
-        alg: Type.Literal('EdDSA'),
-        use: Type.Literal('sig'),
-      }),
+      Type.Object(
+        {
+          kty: Type.Literal('OKP'),
+          crv: Type.Literal('Ed25519'),
+          x: Type.String(),
+          kid: Type.String(),
+          alg: Type.Literal('EdDSA'),
+          use: Type.Literal('sig'),
+        },
+        { title: 'Jwk', description: 'A public key (RFC 8037 OKP, Ed25519).' },
+      ),
     ),
   },
-  { description: 'The public keys that verify access tokens.' },
+  { title: 'Jwks', description: 'The public keys that verify access tokens.' },
 )

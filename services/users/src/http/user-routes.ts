@@ -2,7 +2,7 @@ import type { Static } from 'typebox'
 import type { BearerAuth } from '@microshop/platform/auth/bearer-auth'
 import type { HttpApp } from '@microshop/platform/http/app'
 import { problemResponseSchema } from '@microshop/platform/http/problem'
-import type { Accounts } from '../domain/accounts.ts'
+import type { UsersContext } from '../domain/users-context.ts'
 import { getUser } from '../domain/get-user.ts'
 import type { User } from '../domain/user.ts'
 import { UserSchema } from './schemas.ts'
@@ -18,13 +18,15 @@ export function toUserResponse(user: User): Static<typeof UserSchema> {
 }
 
 /** registerUserRoutes adds the routes about the signed-in user. */
-export function registerUserRoutes(app: HttpApp, accounts: Accounts, auth: BearerAuth) {
+export function registerUserRoutes(app: HttpApp, ctx: UsersContext, auth: BearerAuth) {
   app.get(
     '/users/me',
     {
       schema: {
         tags: ['users'],
+        operationId: 'getCurrentUser',
         summary: 'The signed-in user',
+        description: 'The account the access token was issued to.',
         security: [{ bearer: [] }],
         response: {
           200: UserSchema,
@@ -35,7 +37,7 @@ export function registerUserRoutes(app: HttpApp, accounts: Accounts, auth: Beare
     },
     async (request) => {
       const caller = await auth.requireUser(request)
-      return toUserResponse(await getUser(accounts, caller.userId))
+      return toUserResponse(await getUser(ctx, caller.userId))
     },
   )
 }

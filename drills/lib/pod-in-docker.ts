@@ -1,0 +1,216 @@
+// drills/lib/pod-in-docker.ts: a rendered pod's container run with `docker run`, as its pod spec
+// says (short of a cluster): its image, command, environment (values, the chart's development
+// Secrets, the pod's own name), user and group, read-only root, dropped capabilities, no new
+// privileges, emptyDir volumes as tmpfs, ConfigMap volumes as files, and each volume claim as a
+// Docker volume owned by the pod's fsGroup. It runs the pod's probes the way the kubelet would.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { docker } from '../../scripts/compose-project.ts'
+
+interface EnvVar {
+  name: string
+  value?: string
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string }
+    fieldRef?: { fieldPath: string }
+  }
+}
+
+export interface Probe {
+  httpGet?: { path: string; port: string | number }
+  exec?: { command: string[] }
+}
+
+export interface RenderedContainer {
+  name: string
+  image: string
+  command?: string[]
+  args?: string[]
+  env?: EnvVar[]
+  ports?: { name?: string; containerPort: number }[]
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean
+    allowPrivilegeEscalation?: boolean
+    capabilities?: { drop?: string[] }
+  }
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[]
+  readinessProbe?: Probe
+}
+
+export interface RenderedPodSpec {
+  securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number }
+  containers: RenderedContainer[]
+  volumes?: { name: string; emptyDir?: object; configMap?: { name: string } }[]
+}
+
+/** RenderedObjects looks up what a pod refers to: ConfigMaps and (development) Secrets. */
+export interface RenderedObjects {
+  configMap(name: string): Record<string, string>
+  secret(name: string): Record<string, string>
+}
+
+export interface PodInDocker {
+  name: string
+  /** ip is the container's address on the drill's network, reachable from this host on Linux. */
+  ip: string
+  ready(): Promise<boolean>
+  kill(): Promise<void>
+  start(): Promise<void>
+  remove(): Promise<void>
+}
+
+export interface RunPodOptions {
+  /** name is the pod's, e.g. shop-microshop-nats-0; the container is named after it and the run. */
+  name: string
+  run: string
+  network: string
+  aliases: string[]
+  spec: RenderedPodSpec
+  objects: RenderedObjects
+  /** claims are the volume claim templates' names: each becomes a Docker volume for this pod. */
+  claims: string[]
+  /** folder is where ConfigMap files are written for this pod. */
+  folder: string
+}
+
+/** runPodInDocker starts the pod's (first) container and returns its handle. */
+export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocker> {
+  const container = options.spec.containers[0] as RenderedContainer
+  const security = options.spec.securityContext ?? {}
+  const user = `${security.runAsUser ?? 0}:${security.runAsGroup ?? security.runAsUser ?? 0}`
+  const containerName = `${options.run}-${options.name}`
+  const args = ['run', '-d', '--name', containerName, '--network', options.network]
+  for (const alias of options.aliases) args.push('--network-alias', alias)
+  args.push('--user', user)
+  if (container.securityContext?.readOnlyRootFilesystem) args.push('--read-only')
+  if (container.securityContext?.allowPrivilegeEscalation === false) {
+    args.push('--security-opt', 'no-new-privileges')
+  }
+  for (const capability of container.securityContext?.capabilities?.drop ?? []) {
+    args.push('--cap-drop', capability)
+  }
+  for (const variable of container.env ?? []) {
+    args.push('--env', `${variable.name}=${envValue(variable, options)}`)
+  }
+  const volumes = new Map((options.spec.volumes ?? []).map((volume) => [volume.name, volume]))
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = volumes.get(mount.name)
+    if (options.claims.includes(mount.name)) {
+      const dockerVolume = `${containerName}-${mount.name}`
+      await docker(['volume', 'create', dockerVolume])
+      // fsGroup: Kubernetes makes the volume writable for the pod's group; so does this chown.
+      const owner = `${security.runAsUser ?? 0}:${security.fsGroup ?? 0}`
+      await docker([
+        'run',
+        '--rm',
+        '--user',
+        '0',
+        '-v',
+        `${dockerVolume}:/volume`,
+        '--entrypoint',
+        'chown',
+        container.image,
+        owner,
+        '/volume',
+      ])
+      args.push('-v', `${dockerVolume}:${mount.mountPath}`)
+    } else if (volume?.emptyDir) {
+      args.push(
+        '--tmpfs',
+        `${mount.mountPath}:uid=${security.runAsUser ?? 0},gid=${security.fsGroup ?? 0},mode=0770`,
+      )
+    } else if (volume?.configMap) {
+      const folder = join(options.folder, mount.name)
+      await mkdir(folder, { recursive: true })
+      for (const [key, text] of Object.entries(options.objects.configMap(volume.configMap.name))) {
+        await writeFile(join(folder, key), text, { mode: 0o755 })
+      }
+      args.push('-v', `${folder}:${mount.mountPath}:ro`)
+    } else {
+      throw new Error(`${options.name}: volume ${mount.name} is of a kind this drill does not run`)
+    }
+  }
+  const command = [...(container.command ?? []), ...(container.args ?? [])]
+  if (container.command?.length) args.push('--entrypoint', container.command[0] as string)
+  args.push(container.image, ...(container.command?.length ? command.slice(1) : command))
+  await docker(args)
+  const ip = (
+    await docker([
+      'inspect',
+      '-f',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+      containerName,
+    ])
+  ).trim()
+
+  return {
+    name: options.name,
+    ip,
+    ready: () => probe(containerName, ip, container, container.readinessProbe),
+    async kill() {
+      await docker(['kill', '--signal', 'KILL', containerName])
+    },
+    async start() {
+      await docker(['start', containerName])
+    },
+    async remove() {
+      await docker(['rm', '-f', '-v', containerName]).catch(() => undefined)
+      for (const claim of options.claims) {
+        await docker(['volume', 'rm', '-f', `${containerName}-${claim}`]).catch(() => undefined)
+      }
+    },
+  }
+}
+
+/** waitUntilReady runs a pod's readiness probe until it passes, or throws after `withinMs`. */
+export async function waitUntilPodReady(pod: PodInDocker, withinMs: number): Promise<void> {
+  const deadline = performance.now() + withinMs
+  while (!(await pod.ready())) {
+    if (performance.now() > deadline)
+      throw new Error(`${pod.name} was not ready within ${withinMs} ms`)
+    await sleep(500)
+  }
+}
+
+function envValue(variable: EnvVar, options: RunPodOptions): string {
+  if (variable.value !== undefined) return variable.value
+  const secret = variable.valueFrom?.secretKeyRef
+  if (secret) {
+    const value = options.objects.secret(secret.name)[secret.key]
+    if (value === undefined)
+      throw new Error(`${options.name}: no ${secret.key} in Secret ${secret.name}`)
+    return value
+  }
+  if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') return options.name
+  throw new Error(`${options.name}: ${variable.name} comes from somewhere this drill does not know`)
+}
+
+async function probe(
+  containerName: string,
+  ip: string,
+  container: RenderedContainer,
+  spec: Probe | undefined,
+): Promise<boolean> {
+  if (spec?.exec) {
+    return docker(['exec', containerName, ...spec.exec.command], { timeoutMs: 10_000 }).then(
+      () => true,
+      () => false,
+    )
+  }
+  if (spec?.httpGet) {
+    const { port, path } = spec.httpGet
+    const number =
+      typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort
+    try {
+      const response = await fetch(`http://${ip}:${number}${path}`, {
+        signal: AbortSignal.timeout(3_000),
+      })
+      await response.body?.cancel()
+      return response.ok
+    } catch {
+      return false
+    }
+  }
+  throw new Error(`${container.name} has no readiness probe`)
+}

@@ -1,0 +1,86 @@
+import AjvCompiler from '@fastify/ajv-compiler'
+import type { FastifyServerOptions } from 'fastify'
+import { unstorableTextPointers } from '../text-input.ts'
+
+type BuildValidator = NonNullable<
+  NonNullable<
+    NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+  >['buildValidator']
+>
+type ValidatorCompiler = ReturnType<BuildValidator>
+type AjvCompilerOptions = Extract<
+  NonNullable<Parameters<ReturnType<typeof AjvCompiler>>[1]>,
+  { mode?: never }
+>
+type ValidateFunction = ReturnType<ValidatorCompiler>
+
+// UUID is the only spelling of an id the shop takes: ajv-formats' `uuid` also takes
+// `urn:uuid:...`, which Postgres' uuid type does not.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
+
+/**
+ * requestValidators builds the validators of every route from its TypeBox schemas, so that what
+ * passes is exactly what the database can store:
+ * - bodies are JSON and keep their types: `"quantity": true` or `[5]` is a 400, not 1 or 5.
+ *   Query strings, path parameters and headers arrive as text, so their values are converted to
+ *   the schema's type (`?limit=5` is the integer 5);
+ * - `format: "uuid"` is the canonical form only;
+ * - every string anywhere in a validated part, and every member name, is storable text
+ *   (no NUL, no U+FEFF, no unpaired surrogate: see isStorableText), whatever its schema says.
+ */
+export function requestValidators(): BuildValidator {
+  const build = AjvCompiler()
+  return (externalSchemas, given) => {
+    const options: AjvCompilerOptions = given?.mode === 'JTD' ? {} : (given ?? {})
+    const withCoercion = (coerceTypes: false | 'array') =>
+      build(externalSchemas, {
+        ...(options.plugins ? { plugins: options.plugins } : {}),
+        customOptions: { ...options.customOptions, coerceTypes },
+        onCreate: (ajv) => {
+          options.onCreate?.(ajv)
+          ajv.addFormat('uuid', UUID)
+        },
+      })
+    const forBodies = withCoercion(false)
+    const forText = withCoercion('array')
+    return (route) => withStorableText((route.httpPart === 'body' ? forBodies : forText)(route))
+  }
+}
+
+interface ValidationError {
+  instancePath: string
+  schemaPath: string
+  keyword: string
+  params: Record<string, unknown>
+  message: string
+}
+
+type Validate = ((data: unknown, context?: unknown) => boolean) & {
+  errors?: unknown
+  schemaEnv?: unknown
+}
+
+function withStorableText(compiled: ValidateFunction): ValidateFunction {
+  const validate = compiled as unknown as Validate
+  const checked: Validate = (data, context) => {
+    if (!validate(data, context)) {
+      checked.errors = validate.errors
+      return false
+    }
+    const errors: ValidationError[] = unstorableTextPointers(data).map((instancePath) => ({
+      instancePath,
+      schemaPath: '#/storableText',
+      keyword: 'storableText',
+      params: {},
+      message: TEXT_RULE,
+    }))
+    checked.errors = errors.length > 0 ? errors : null
+    return errors.length === 0
+  }
+  // Fastify hands a root value's parent to validators that have one, so defaults and
+  // conversions can replace the root itself.
+  checked.schemaEnv = validate.schemaEnv
+  return checked as unknown as ValidateFunction
+}

@@ -1,0 +1,81 @@
+import { AppError } from '@microshop/platform/errors'
+
+/** AdmissionSettings bound the checkouts in flight, from config.ts. */
+export interface AdmissionSettings {
+  /** targetSagaMs is how long a checkout should take from placed to settled; the limit follows it. */
+  targetSagaMs: number
+  /** maxInFlight caps the sagas in flight, whatever the measurements say; 0 turns admission off. */
+  maxInFlight: number
+  /** minInFlight is the fewest the limit shrinks to, so that the shop never stops taking orders. */
+  minInFlight: number
+}
+
+// SMOOTHING weighs a new limit estimate against the last: quick enough to follow a burst within a
+// second or two of counts, slow enough not to swing with every sample.
+const SMOOTHING = 0.3
+const SAMPLE_WINDOW = 64
+
+/**
+ * CheckoutAdmission bounds the checkouts in flight (orders PENDING in every replica), so that
+ * past saturation the shop refuses the excess at once, before any database work, instead of
+ * queueing it until nothing settles in time. The limit follows Little's law: sagas in flight =
+ * settled per second x time per saga; with the sagas now in flight taking `observed` ms and
+ * the target `targetSagaMs`, the limit is `inFlight x target / observed`, smoothed and clamped.
+ * Sagas already admitted are finished first: new ones wait for their places.
+ */
+export class CheckoutAdmission {
+  private inFlight = 0
+  private admittedSinceCount = 0
+  private limitNow: number
+  private readonly recentMs: number[] = []
+
+  constructor(private readonly settings: AdmissionSettings) {
+    this.limitNow = settings.maxInFlight
+  }
+
+  /** limit is the number of checkouts that may be in flight now. */
+  get limit(): number {
+    return Math.round(this.limitNow)
+  }
+
+  /**
+   * admit takes a place for a new checkout, or throws `unavailable` (503 with Retry-After) when
+   * the shop has as many in flight as it can settle in time.
+   */
+  admit(): void {
+    if (this.settings.maxInFlight === 0) return
+    if (this.inFlight + this.admittedSinceCount >= this.limit) {
+      throw new AppError(
+        'unavailable',
+        'The shop is taking as many orders as it can settle right now; please retry shortly.',
+        { retryAfterSeconds: 1 },
+      )
+    }
+    this.admittedSinceCount++
+  }
+
+  /** settled records how long a checkout took from placed to CONFIRMED, REJECTED or CANCELLED. */
+  settled(durationMs: number): void {
+    this.recentMs.push(durationMs)
+    if (this.recentMs.length > SAMPLE_WINDOW) this.recentMs.shift()
+  }
+
+  /** counted takes the checkouts in flight across replicas (a periodic count) and adapts the limit. */
+  counted(inFlight: number): void {
+    this.inFlight = inFlight
+    this.admittedSinceCount = 0
+    const observedMs = percentile(this.recentMs, 0.9)
+    this.recentMs.length = 0
+    if (observedMs === undefined) return
+    const { targetSagaMs, minInFlight, maxInFlight } = this.settings
+    const estimate = (Math.max(inFlight, minInFlight) * targetSagaMs) / Math.max(observedMs, 1)
+    const next = SMOOTHING * estimate + (1 - SMOOTHING) * this.limitNow
+    this.limitNow = Math.min(maxInFlight, Math.max(minInFlight, next))
+  }
+}
+
+function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
