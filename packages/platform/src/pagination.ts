@@ -1,6 +1,6 @@
 import Type, { type TSchema } from 'typebox'
 import { invalid } from './errors.ts'
-import { unstorableTextPointers } from './text-input.ts'
+import { unstorableValues } from './text-input.ts'
 
 /** PageQuery is the `?limit=&cursor=` every list endpoint takes. */
 export const PageQuery = {
@@ -37,7 +37,7 @@ export function encodeCursor(key: unknown): string {
 export function decodeCursor<T>(cursor: string, isKey: (value: unknown) => value is T): T {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (unstorableTextPointers(value).length === 0 && isKey(value)) return value
+    if (unstorableValues(value).length === 0 && isKey(value)) return value
   } catch {
     // fall through: a cursor that does not parse is as bad as one of the wrong shape
   }

@@ -14,21 +14,36 @@ export function isStorableText(value: string): boolean {
 // eslint-disable-next-line no-control-regex
 const UNSTORABLE = /[\u0000\ufeff\p{Cs}]/u
 
+export const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
+export const NUMBER_RULE = 'must be a finite number'
+
+/** An UnstorableValue is where in a request part a value the database cannot take is, and why. */
+export interface UnstorableValue {
+  pointer: string
+  rule: typeof TEXT_RULE | typeof NUMBER_RULE
+}
+
 /**
- * unstorableTextPointers walks a parsed request part (a body, a query, params) and gives the JSON
- * pointer of every string, and every member name, that is not storable text (see isStorableText).
+ * unstorableValues walks a parsed request part (a body, a query, params, a cursor) and gives the
+ * JSON pointer of every string, and every member name, that is not storable text (see
+ * isStorableText), and of every number that is not finite. No value the shop takes is Infinity
+ * or NaN, yet both reach a handler: JSON.parse reads `1e309` as Infinity, and ajv 8 converts
+ * query text such as `?limit=1e309` to Infinity and then skips `maximum` for a number that is
+ * not finite.
  */
-export function unstorableTextPointers(value: unknown, pointer = ''): string[] {
-  if (typeof value === 'string') return isStorableText(value) ? [] : [pointer]
+export function unstorableValues(value: unknown, pointer = ''): UnstorableValue[] {
+  if (typeof value === 'string') return isStorableText(value) ? [] : [{ pointer, rule: TEXT_RULE }]
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? [] : [{ pointer, rule: NUMBER_RULE }]
+  }
   if (Array.isArray(value)) {
-    return value.flatMap((item, index) => unstorableTextPointers(item, `${pointer}/${index}`))
+    return value.flatMap((item, index) => unstorableValues(item, `${pointer}/${index}`))
   }
   if (value !== null && typeof value === 'object') {
     return Object.entries(value).flatMap(([name, member]) => {
       const at = `${pointer}/${escapePointerToken(name)}`
-      return isStorableText(name)
-        ? unstorableTextPointers(member, at)
-        : [at, ...unstorableTextPointers(member, at)]
+      const inside = unstorableValues(member, at)
+      return isStorableText(name) ? inside : [{ pointer: at, rule: TEXT_RULE }, ...inside]
     })
   }
   return []

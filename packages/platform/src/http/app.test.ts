@@ -175,6 +175,24 @@ describe('createHttpApp at its edge', () => {
     expect(query.json()).toMatchObject({ errors: [{ pointer: '/query/note' }] })
   })
 
+  it('when a number is too large to be finite (1e309), then a 400 points at it, in a query or a body', async () => {
+    for (const limit of ['1e309', '-1e309']) {
+      const response = await post(`/things/${id}?limit=${limit}`, { name: 'x', count: 1 })
+      expect(response.statusCode, limit).toBe(400)
+      expect(response.json(), limit).toMatchObject({
+        errors: [{ pointer: '/query/limit', detail: 'must be a finite number' }],
+      })
+    }
+    const body = await app.inject({
+      method: 'POST',
+      url: `/things/${id}`,
+      payload: '{"name":"x","count":1e309}',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(body.statusCode).toBe(400)
+    expect(body.json()).toMatchObject({ errors: [{ pointer: '/body/count' }] })
+  })
+
   it('when an id is written urn:uuid:..., then it is not a UUID', async () => {
     const response = await post(`/things/urn:uuid:${id}`, { name: 'x', count: 1 })
     expect(response.statusCode).toBe(400)

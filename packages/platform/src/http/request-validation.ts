@@ -1,6 +1,6 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import type { FastifyServerOptions } from 'fastify'
-import { unstorableTextPointers } from '../text-input.ts'
+import { unstorableValues } from '../text-input.ts'
 
 type BuildValidator = NonNullable<
   NonNullable<
@@ -18,8 +18,6 @@ type ValidateFunction = ReturnType<ValidatorCompiler>
 // `urn:uuid:...`, which Postgres' uuid type does not.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
-
 /**
  * requestValidators builds the validators of every route from its TypeBox schemas, so that what
  * passes is exactly what the database can store:
@@ -28,7 +26,8 @@ const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
  *   the schema's type (`?limit=5` is the integer 5);
  * - `format: "uuid"` is the canonical form only;
  * - every string anywhere in a validated part, and every member name, is storable text
- *   (no NUL, no U+FEFF, no unpaired surrogate: see isStorableText), whatever its schema says.
+ *   (no NUL, no U+FEFF, no unpaired surrogate: see isStorableText), and every number is finite,
+ *   whatever its schema says (see unstorableValues).
  */
 export function requestValidators(): BuildValidator {
   const build = AjvCompiler()
@@ -69,12 +68,12 @@ function withStorableText(compiled: ValidateFunction): ValidateFunction {
       checked.errors = validate.errors
       return false
     }
-    const errors: ValidationError[] = unstorableTextPointers(data).map((instancePath) => ({
-      instancePath,
-      schemaPath: '#/storableText',
-      keyword: 'storableText',
+    const errors: ValidationError[] = unstorableValues(data).map(({ pointer, rule }) => ({
+      instancePath: pointer,
+      schemaPath: '#/storable',
+      keyword: 'storable',
       params: {},
-      message: TEXT_RULE,
+      message: rule,
     }))
     checked.errors = errors.length > 0 ? errors : null
     return errors.length === 0
