@@ -46,6 +46,11 @@ export interface CheckoutStepResult {
   refusedWithoutRetryAfter: number
   /** refusalLatency is how long a refusal took, from when the POST was due. */
   refusalLatency: LatencySummary
+  /**
+   * refusalsBy splits the refusals by who refused: the gateway (no connection to orders came free
+   * within its queue deadline), orders' admission control, or anything else that answered 503/429.
+   */
+  refusalsBy: Record<string, LatencySummary>
   /** confirmedPerSecond are the confirmations that arrived during the measured window, per second. */
   confirmedPerSecond: number
   postLatency: LatencySummary
@@ -65,6 +70,8 @@ interface Arrival {
   postMs?: number
   /** retryAfter is the Retry-After header of a refusal. */
   retryAfter?: string | undefined
+  /** refusedBy names who refused, read from the problem's detail. */
+  refusedBy?: string
   settledStatus?: 'CONFIRMED' | 'REJECTED' | 'UNSETTLED'
   settledMs?: number
 }
@@ -136,6 +143,16 @@ export async function runCheckoutStep(options: CheckoutStepOptions): Promise<Che
     refusalLatency: summarizeLatencies(
       refused.flatMap((a) => (a.postMs === undefined ? [] : [a.postMs])),
     ),
+    refusalsBy: Object.fromEntries(
+      [...new Set(refused.map((a) => a.refusedBy ?? 'other'))].map((by) => [
+        by,
+        summarizeLatencies(
+          refused.flatMap((a) =>
+            (a.refusedBy ?? 'other') === by && a.postMs !== undefined ? [a.postMs] : [],
+          ),
+        ),
+      ]),
+    ),
     confirmedPerSecond,
     postLatency: summarizeLatencies(
       measured.flatMap((a) => (a.postMs === undefined ? [] : [a.postMs])),
@@ -176,6 +193,7 @@ async function checkOut(options: CheckoutStepOptions, arrival: Arrival, index: n
       arrival.outcome = `status ${response.statusCode}`
       const retryAfter = response.headers['retry-after']
       arrival.retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
+      arrival.refusedBy = refuser(text)
       return
     }
     orderId = (JSON.parse(text) as { id: string }).id
@@ -192,6 +210,13 @@ async function checkOut(options: CheckoutStepOptions, arrival: Arrival, index: n
   )
   arrival.settledStatus = settled?.status ?? 'UNSETTLED'
   if (settled) arrival.settledMs = settled.atMs - arrival.dueMs
+}
+
+// refuser tells the gateway's refusal (its queue for orders) from orders' own (admission control).
+function refuser(problemText: string): string {
+  if (problemText.includes('service is busy')) return 'gateway'
+  if (problemText.includes('as many orders as it can settle')) return 'orders'
+  return 'other'
 }
 
 function describeFailure(error: unknown): string {
