@@ -14,8 +14,8 @@ export function isStorableText(value: string): boolean {
 // eslint-disable-next-line no-control-regex
 const UNSTORABLE = /[\u0000\ufeff\p{Cs}]/u
 
-export const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
-export const NUMBER_RULE = 'must be a finite number'
+const TEXT_RULE = 'must be text without NUL, U+FEFF or unpaired surrogates'
+const NUMBER_RULE = 'must be a finite number'
 
 /** An UnstorableValue is where in a request part a value the database cannot take is, and why. */
 export interface UnstorableValue {

@@ -44,7 +44,7 @@ export function requestValidators(): BuildValidator {
       })
     const forBodies = withCoercion(false)
     const forText = withCoercion('array')
-    return (route) => withStorableText((route.httpPart === 'body' ? forBodies : forText)(route))
+    return (route) => withStorableValues((route.httpPart === 'body' ? forBodies : forText)(route))
   }
 }
 
@@ -61,7 +61,7 @@ type Validate = ((data: unknown, context?: unknown) => boolean) & {
   schemaEnv?: unknown
 }
 
-function withStorableText(compiled: ValidateFunction): ValidateFunction {
+function withStorableValues(compiled: ValidateFunction): ValidateFunction {
   const validate = compiled as unknown as Validate
   const checked: Validate = (data, context) => {
     if (!validate(data, context)) {
