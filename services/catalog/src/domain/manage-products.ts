@@ -28,19 +28,34 @@ export async function createProduct(
   traceparent?: string,
 ): Promise<Product> {
   return ctx.store.transaction(async (tx) => {
-    const record = await tx.products.insert({
-      id: randomUUID(),
-      sku: input.sku,
-      name: input.name,
-      description: input.description ?? '',
-      priceAmount: input.price.amount,
-      currency: input.price.currency,
-      stockOnHand: input.stock,
-    })
-    if (!record) throw conflict(`A product with sku ${input.sku} already exists.`)
-    await announce(tx, record, traceparent)
-    return productFromRecord(record)
+    const product = await addProduct(tx, input, traceparent)
+    if (!product) throw conflict(`A product with sku ${input.sku} already exists.`)
+    return product
   })
+}
+
+/**
+ * addProduct adds a product and announces it in the caller's transaction, or gives undefined
+ * when its sku is taken in any letter case. A sku being added by a transaction not yet committed
+ * waits for it, so two transactions adding the same sku never both succeed.
+ */
+export async function addProduct(
+  tx: InTransaction<CatalogRepositories>,
+  input: NewProduct,
+  traceparent?: string,
+): Promise<Product | undefined> {
+  const record = await tx.products.insert({
+    id: randomUUID(),
+    sku: input.sku,
+    name: input.name,
+    description: input.description ?? '',
+    priceAmount: input.price.amount,
+    currency: input.price.currency,
+    stockOnHand: input.stock,
+  })
+  if (!record) return undefined
+  await announce(tx, record, traceparent)
+  return productFromRecord(record)
 }
 
 /**
