@@ -106,6 +106,7 @@ async function main(): Promise<number> {
     })
     console.log(`\nwork per replica, from each container's /metrics:\n${formatReplicaWork(work)}`)
     console.log(`\ninvariants, read from each service's database:\n${formatInvariants(rows)}`)
+    const restarted = await restartedContainers()
     const ordersReplicas = work.filter((row) => row.instance.startsWith('orders-'))
     const checks = [
       ...rows.map((row) => ({ name: row.invariant, ok: row.violations.length === 0 })),
@@ -113,6 +114,11 @@ async function main(): Promise<number> {
         name: 'every checkout accepted, every order settled',
         ok:
           pending === 0 && steady.checkouts.every((c) => c.orderId) && steady.failures.length === 0,
+      },
+      {
+        // A replica that exits and is restarted can be healthy again by the end: count restarts.
+        name: `no container exited and was restarted${restarted.length ? ` (${restarted.join(', ')})` : ''}`,
+        ok: restarted.length === 0,
       },
       {
         name: `each of the ${scale.orders} orders replicas answered requests`,
@@ -135,6 +141,21 @@ async function main(): Promise<number> {
   } finally {
     await gateways.close()
   }
+}
+
+/** restartedContainers names the project's containers that Docker restarted, with how often. */
+async function restartedContainers(): Promise<string[]> {
+  const ids = (await compose(['ps', '-aq'])).trim().split('\n').filter(Boolean)
+  const restarted: string[] = []
+  for (const id of ids) {
+    const [name = id, count = '0'] = (
+      await docker(['inspect', '-f', '{{.Name}} {{.RestartCount}}', id])
+    )
+      .trim()
+      .split(' ')
+    if (count !== '0') restarted.push(`${name.replace(/^\//, '')} ${count}x`)
+  }
+  return restarted
 }
 
 /** containerWork reads each backend container's /metrics from inside it (nothing else is published). */
@@ -180,6 +201,8 @@ process.exitCode = await main()
   .catch(async (error: unknown) => {
     console.error('compose scale drill failed:', error)
     console.log((await compose(['ps', '-a']).catch(() => '')).trimEnd())
+    // The services log at warn: what a container said before it exited is in its last lines.
+    console.log((await compose(['logs', '--no-color', '--tail', '20']).catch(() => '')).trimEnd())
     return 1
   })
   .finally(down)
