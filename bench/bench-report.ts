@@ -380,6 +380,25 @@ export function formatTable(figures: readonly Figure[]): string {
 }
 
 /** formatStepLine is the one line printed as each step ends. */
+/**
+ * formatStatementCosts lists the statements of the half-saturation step that took the most
+ * execution time per confirmed checkout (pg_stat_statements), or gives '' without them.
+ */
+export function formatStatementCosts(steps: readonly StepReport[]): string {
+  const half = steps.find((step) => step.kind === 'half-saturation')
+  if (!half?.statementsPerCheckout?.length) return ''
+  const lines = half.statementsPerCheckout.map(
+    (cost) =>
+      `  ${cost.database.replace(/^bench_[0-9a-f]+_/, '').padEnd(9)}` +
+      `${fmt(cost.calls, 2).padStart(6)} ${fmt(cost.execUs, 0).padStart(6)} µs ${fmt(cost.walRecords, 1).padStart(6)}  ${cost.query.slice(0, 100)}`,
+  )
+  return [
+    `statements per confirmed checkout at ${half.offeredPerSecond}/s (half saturation), the most execution time first (pg_stat_statements):`,
+    `  database  calls   exec    WAL records  statement`,
+    ...lines,
+  ].join('\n')
+}
+
 export function formatStepLine(step: StepReport): string {
   const failed = step.errorCount + step.rejected + step.unsettled
   return [

@@ -1,7 +1,7 @@
 // bench/measured-step.ts runs one step of the benchmark: checkouts at one offered rate with the
 // product reads beside them, and around the measured window, what it cost: CPU seconds of every
 // process (the shop's, Postgres's, NATS's, the load generator's, and the rest of the machine's),
-// Postgres commits per database and stored events.
+// Postgres commits per database and stored events, and with pg_stat_statements, each statement's.
 import {
   runCheckoutStep,
   type CheckoutStepOptions,
@@ -9,7 +9,7 @@ import {
 } from './checkout-load.ts'
 import { CpuMeter, type ProcessGroup } from './process-stats.ts'
 import { runReadLoad, type ReadLoadResult } from './read-load.ts'
-import type { WorkCounters, WorkCounts } from './work-counters.ts'
+import type { StatementCounts, WorkCounters, WorkCounts } from './work-counters.ts'
 
 export type StepKind =
   'warm-up' | 'ladder' | 'half-saturation' | 'overload-3x' | 'spec-250' | 'half-saturation-info'
@@ -31,6 +31,8 @@ export interface StepReport extends CheckoutStepResult {
   postgresCommitsPerCheckout?: Record<string, number>
   eventsPerSecond?: number
   eventsPerCheckout?: number
+  /** statementsPerCheckout are the statements that took the most execution time, per confirmation. */
+  statementsPerCheckout?: StatementCost[]
   /** overloadedBecause says why this step counts as past saturation; absent when it kept up. */
   overloadedBecause?: string | undefined
 }
@@ -44,6 +46,18 @@ export interface MeasuredStepOptions extends Omit<CheckoutStepOptions, 'onMeasur
   processGroups: ProcessGroup[]
   counters?: WorkCounters | undefined
 }
+
+/** StatementCost is what one statement of one database cost per confirmed checkout in a step. */
+export interface StatementCost {
+  database: string
+  query: string
+  calls: number
+  execUs: number
+  walRecords: number
+}
+
+/** STATEMENTS_KEPT is how many statements a step keeps, the costliest first. */
+const STATEMENTS_KEPT = 20
 
 /** LIMITS are where a step counts as past saturation. */
 export const LIMITS = { errorShare: 0.01, placedToConfirmedP99Ms: 1_000, keptUpShare: 0.9 }
@@ -111,9 +125,38 @@ export async function runMeasuredStep(options: MeasuredStepOptions): Promise<Ste
     )
     report.eventsPerSecond = Math.round(events / windowSeconds)
     report.eventsPerCheckout = round(events / confirmedInWindow)
+    if (before.statements && after.statements) {
+      report.statementsPerCheckout = statementCosts(
+        before.statements,
+        after.statements,
+        confirmedInWindow,
+      )
+    }
   }
   report.overloadedBecause = overloadOf(report)
   return report
+}
+
+/** statementCosts is each statement's share of a step per confirmation, the costliest first. */
+function statementCosts(
+  before: ReadonlyMap<string, StatementCounts>,
+  after: ReadonlyMap<string, StatementCounts>,
+  confirmed: number,
+): StatementCost[] {
+  const costs: StatementCost[] = []
+  for (const [key, end] of after) {
+    const start = before.get(key)
+    const calls = end.calls - (start?.calls ?? 0)
+    if (calls <= 0) continue
+    costs.push({
+      database: end.database,
+      query: end.query,
+      calls: round(calls / confirmed),
+      execUs: round(((end.execMs - (start?.execMs ?? 0)) * 1000) / confirmed),
+      walRecords: round((end.walRecords - (start?.walRecords ?? 0)) / confirmed),
+    })
+  }
+  return costs.sort((a, b) => b.execUs - a.execUs).slice(0, STATEMENTS_KEPT)
 }
 
 /**

@@ -12,6 +12,7 @@ import pg from 'pg'
 import { Pool } from 'undici'
 import {
   buildFigures,
+  formatStatementCosts,
   formatStepLine,
   formatTable,
   SPEC_TARGETS,
@@ -405,6 +406,9 @@ async function prepareShop(
     const opened = await openWorkCounters(settings.postgresAdminUrl, shop.databases, shop.nats)
     cleanups.push(() => opened.close())
     counters = opened
+    if (!opened.statementsReadable) {
+      log('no pg_stat_statements on this Postgres: no statement costs (bench/README.md says how)')
+    }
   }
   return {
     shop,
@@ -505,6 +509,8 @@ async function report(result: BenchResult, profileDir: string | undefined): Prom
   console.log('')
   console.log(formatTable(result.figures))
   console.log('')
+  const statements = formatStatementCosts(result.steps)
+  if (statements) console.log(`${statements}\n`)
   console.log(`wrote ${written.join(', ')}`)
   if (profileDir) {
     console.log(

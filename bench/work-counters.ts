@@ -1,6 +1,8 @@
 // bench/work-counters.ts counts the work a checkout causes underneath the shop: Postgres
 // transactions committed in the run's databases, and events stored in the run's JetStream
 // streams. Divided by confirmed checkouts they say how much each costs, and so where the CPU goes.
+// Where the Postgres has pg_stat_statements loaded, each statement's calls, execution time and
+// WAL records too: which statement of which service a checkout spends its database time on.
 import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import pg from 'pg'
@@ -9,10 +11,24 @@ export interface WorkCounts {
   /** postgresCommits per database. */
   postgresCommits: Record<string, number>
   streamMessages: number
+  /** statements by pg_stat_statements entry, when the server has it loaded (else undefined). */
+  statements?: Map<string, StatementCounts> | undefined
+}
+
+/** StatementCounts are one pg_stat_statements entry's totals in one of the run's databases. */
+export interface StatementCounts {
+  database: string
+  /** query is the normalised statement text, its whitespace folded, cut at 160 characters. */
+  query: string
+  calls: number
+  execMs: number
+  walRecords: number
 }
 
 export interface WorkCounters {
   read(): Promise<WorkCounts>
+  /** statementsReadable says whether the server has pg_stat_statements to read. */
+  statementsReadable: boolean
   close(): Promise<void>
 }
 
@@ -36,6 +52,11 @@ export async function openWorkCounters(
     throw error
   }
   const jsm = await jetstreamManager(nc)
+  // The view exists where the extension is created; it reads only where the library is preloaded.
+  const statementsReadable = await client.query('select 1 from pg_stat_statements limit 1').then(
+    () => true,
+    () => false,
+  )
   // A namespace's streams are named <NAMESPACE>_<PRODUCER>; without one, every stream is the run's.
   const streamPrefix = nats.namespace ? `${nats.namespace.toUpperCase()}_` : ''
   return {
@@ -53,11 +74,49 @@ export async function openWorkCounters(
       const postgresCommits = Object.fromEntries(
         rows.map((row) => [row.datname, Number(row.commits)]),
       )
-      return { postgresCommits, streamMessages }
+      return {
+        postgresCommits,
+        streamMessages,
+        statements: statementsReadable ? await readStatements(client, databases) : undefined,
+      }
     },
+    statementsReadable,
     async close() {
       await client.end()
       await nc.close()
     },
   }
+}
+
+async function readStatements(
+  client: pg.Client,
+  databases: readonly string[],
+): Promise<Map<string, StatementCounts>> {
+  const { rows } = await client.query<{
+    key: string
+    database: string
+    query: string
+    calls: string
+    execMs: number
+    walRecords: string
+  }>(
+    `select s.dbid || ':' || s.userid || ':' || s.queryid || ':' || s.toplevel as key,
+            d.datname as database, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160) as query,
+            s.calls::text as calls, s.total_exec_time as "execMs", s.wal_records::text as "walRecords"
+     from pg_stat_statements s join pg_database d on d.oid = s.dbid
+     where d.datname = any($1)`,
+    [databases],
+  )
+  return new Map(
+    rows.map((row) => [
+      row.key,
+      {
+        database: row.database,
+        query: row.query,
+        calls: Number(row.calls),
+        execMs: row.execMs,
+        walRecords: Number(row.walRecords),
+      },
+    ]),
+  )
 }
