@@ -29,6 +29,8 @@ export interface StepReport extends CheckoutStepResult {
   /** work underneath, per second and per confirmation; Postgres commits by database. */
   postgresCommitsPerSecond?: number
   postgresCommitsPerCheckout?: Record<string, number>
+  /** processorCommitsPerCheckout are the simulated card processor's, among payments' commits. */
+  processorCommitsPerCheckout?: number
   eventsPerSecond?: number
   eventsPerCheckout?: number
   /** statementsPerCheckout are the statements that took the most execution time, per confirmation. */
@@ -122,6 +124,9 @@ export async function runMeasuredStep(options: MeasuredStepOptions): Promise<Ste
         database,
         round(count / confirmedInWindow),
       ]),
+    )
+    report.processorCommitsPerCheckout = round(
+      (after.processorWrites - before.processorWrites) / confirmedInWindow,
     )
     report.eventsPerSecond = Math.round(events / windowSeconds)
     report.eventsPerCheckout = round(events / confirmedInWindow)

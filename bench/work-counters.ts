@@ -11,6 +11,12 @@ export interface WorkCounts {
   /** postgresCommits per database. */
   postgresCommits: Record<string, number>
   streamMessages: number
+  /**
+   * processorWrites are the rows the built-in simulated card processor wrote in payments'
+   * database: each is a transaction of its own, a stand-in for work a real processor does on its
+   * side, so it is told apart from the shop's commits.
+   */
+  processorWrites: number
   /** statements by pg_stat_statements entry, when the server has it loaded (else undefined). */
   statements?: Map<string, StatementCounts> | undefined
 }
@@ -44,11 +50,25 @@ export async function openWorkCounters(
 ): Promise<WorkCounters> {
   const client = new pg.Client({ connectionString: adminUrl })
   await client.connect()
+  // Table statistics are per database: the processor's are read in payments' own.
+  const paymentsDatabase = databases.find((name) => name.endsWith('payments'))
+  const paymentsUrl = new URL(adminUrl)
+  paymentsUrl.pathname = `/${paymentsDatabase ?? ''}`
+  const payments = paymentsDatabase
+    ? new pg.Client({ connectionString: paymentsUrl.toString() })
+    : undefined
+  try {
+    await payments?.connect()
+  } catch (error) {
+    await client.end()
+    throw error
+  }
   let nc: NatsConnection
   try {
     nc = await connect({ servers: nats.url, name: 'bench-counters' })
   } catch (error) {
     await client.end()
+    await payments?.end()
     throw error
   }
   const jsm = await jetstreamManager(nc)
@@ -77,12 +97,14 @@ export async function openWorkCounters(
       return {
         postgresCommits,
         streamMessages,
+        processorWrites: payments ? await readProcessorWrites(payments) : 0,
         statements: statementsReadable ? await readStatements(client, databases) : undefined,
       }
     },
     statementsReadable,
     async close() {
       await client.end()
+      await payments?.end()
       await nc.close()
     },
   }
@@ -119,4 +141,13 @@ async function readStatements(
       },
     ]),
   )
+}
+
+async function readProcessorWrites(payments: pg.Client): Promise<number> {
+  await payments.query('select pg_stat_clear_snapshot()')
+  const { rows } = await payments.query<{ written: string }>(
+    `select coalesce(sum(n_tup_ins), 0)::text as written from pg_stat_user_tables
+     where relname in ('simulated_processor_charges', 'simulated_processor_refunds')`,
+  )
+  return Number(rows[0]?.written ?? 0)
 }
