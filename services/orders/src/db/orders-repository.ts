@@ -46,39 +46,34 @@ export function ordersRepository(
   recent: RecentSagas,
 ): OrdersRepositories['orders'] {
   return {
-    /** insert adds an order with its lines in one statement. */
-    async insert({ order, saga }) {
-      await db
-        .with('newOrder', (db) =>
-          db.insertInto('orders').values({
-            id: order.id,
-            userId: order.userId,
-            status: order.status,
-            sagaStep: saga.step,
-            stepDeadline: saga.stepDeadline,
-            totalAmount: order.total.amount,
-            currency: order.total.currency,
-            paymentMethod: saga.paymentMethod,
-            paymentId: order.paymentId,
-            reservationId: saga.reservationId,
-            statusHistory: JSON.stringify(order.statusHistory),
-            createdAt: new Date(order.createdAt),
-            updatedAt: new Date(order.updatedAt),
-          }),
-        )
-        .insertInto('orderLines')
-        .values(
-          order.items.map((line, lineNo) => ({
-            orderId: order.id,
-            lineNo,
-            productId: line.productId,
-            sku: line.sku,
-            name: line.name,
-            unitPriceAmount: line.unitPrice.amount,
-            quantity: line.quantity,
-          })),
-        )
-        .execute()
+    /** insert adds an order with its lines and writes `events` to the outbox, in one statement. */
+    async insert({ order, saga }, events) {
+      const lines = order.items.map(
+        (line, lineNo) =>
+          sql`(${order.id}::uuid, ${lineNo}::smallint, ${line.productId}::uuid, ${line.sku}::text,
+               ${line.name}::text, ${line.unitPrice.amount}::bigint, ${line.quantity}::integer)`,
+      )
+      const { rows } = await sql<{ positions: (string | number)[] }>`
+        with new_order as (
+          insert into orders (id, user_id, status, saga_step, step_deadline, total_amount, currency,
+                              payment_method, payment_id, reservation_id, status_history,
+                              created_at, updated_at)
+          values (${order.id}::uuid, ${order.userId}::uuid, ${order.status}::text,
+                  ${saga.step}::text, ${saga.stepDeadline}::timestamptz,
+                  ${order.total.amount}::bigint, ${order.total.currency}::text,
+                  ${saga.paymentMethod}::text, ${order.paymentId}::uuid,
+                  ${saga.reservationId}::uuid, ${JSON.stringify(order.statusHistory)}::jsonb,
+                  ${new Date(order.createdAt)}::timestamptz, ${new Date(order.updatedAt)}::timestamptz)
+        ),
+        new_lines as (
+          insert into order_lines (order_id, line_no, product_id, sku, name, unit_price_amount,
+                                   quantity)
+          values ${sql.join(lines)}
+        ),
+        published as (${outboxInsert(events)})
+        select ${PUBLISHED_POSITIONS} as positions`.execute(db)
+      const positions = rows[0]?.positions ?? []
+      outbox.record(events.map((event, i) => ({ position: String(positions[i]), event })))
       recent.remember(saga, 0)
     },
 

@@ -42,7 +42,7 @@ describe.each(databaseKinds)('a saga step from a remembered order on %s', (kind)
 
   const place = async () => {
     const record = quoteTestOrder()
-    await placing.store.orders.insert(record)
+    await placing.store.orders.insert(record, [])
     return record.order.id
   }
   const cause = (consumer: string, eventId = randomUUID()): EventCause => ({

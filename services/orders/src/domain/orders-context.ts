@@ -64,8 +64,8 @@ export interface StoredResponse {
 /** OrdersRepositories are orders' tables as the use cases need them (db/ implements them). */
 export interface OrdersRepositories {
   orders: {
-    /** insert adds an order with its lines in one statement. */
-    insert(record: OrderRecord): Promise<void>
+    /** insert adds an order with its lines and writes `events` to the outbox, in one statement. */
+    insert(record: OrderRecord, events: readonly CloudEvent[]): Promise<void>
     /** lockForSaga reads an order's saga state FOR UPDATE: its transitions happen one at a time. */
     lockForSaga(id: string): Promise<SagaOrder | undefined>
     /**

@@ -95,8 +95,7 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
     }
     // After the key: a replay of an order already placed is answered, not counted against it.
     await refuseOverHolding(tx.orders, ctx.settings.pendingHolds, caller.userId, lines)
-    await tx.orders.insert(record)
-    await tx.outbox.add(...events)
+    await tx.orders.insert(record, events)
     return { order, replayed: false }
   })
   if (placed.replayed) ctx.saga.replayed()

@@ -37,7 +37,7 @@ describe.each(databaseKinds)('rejecting overdue orders on %s', (kind) => {
 
   const addOrder = async (deadlineInMs: number) => {
     const record = quoteTestOrder(deadlineInMs)
-    await primary.store.orders.insert(record)
+    await primary.store.orders.insert(record, [])
     return record.order.id
   }
   const rejectedEvents = async (ids: string[]) => {
