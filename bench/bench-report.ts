@@ -18,7 +18,13 @@ export interface BenchResult {
   readyMs: Record<string, number>
   /** idleCpuCores is each group's CPU with the shop idle, in cores (CPU seconds per second). */
   idleCpuCores: Record<string, number>
-  rssMiB: { idle: Record<string, number>; after: Record<string, number> }
+  /** rssMiB are VmRSS, and the private part of it (RssAnon), per service process. */
+  rssMiB: {
+    idle: Record<string, number>
+    after: Record<string, number>
+    privateIdle: Record<string, number>
+    privateAfter: Record<string, number>
+  }
   steps: StepReport[]
   saturation: {
     confirmedPerSecond: number
@@ -358,7 +364,9 @@ export function buildFigures(result: Measured): Figure[] {
   for (const [name, idle] of Object.entries(result.rssMiB.idle)) {
     add({
       figure: `${name}: RSS idle -> after the run`,
-      value: `${fmt(idle)} -> ${fmt(result.rssMiB.after[name] ?? NaN)} MiB`,
+      value:
+        `${fmt(idle)} -> ${fmt(result.rssMiB.after[name] ?? NaN)} MiB ` +
+        `(private ${fmt(result.rssMiB.privateIdle[name] ?? NaN)} -> ${fmt(result.rssMiB.privateAfter[name] ?? NaN)})`,
       ...atTarget(idle <= SPEC_TARGETS.idleRssMiB, `idle <= ${SPEC_TARGETS.idleRssMiB} MiB`),
     })
   }

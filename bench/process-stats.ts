@@ -66,11 +66,15 @@ export function cpuSeconds(pid: number): number | undefined {
   return stat && stat.cpuTicks / CLOCK_TICKS_PER_SECOND
 }
 
-/** rssBytes is a process's resident memory (VmRSS). */
-export function rssBytes(pid: number): number | undefined {
+/**
+ * rssBytes is a process's resident memory: all of it (VmRSS), or only its private, anonymous
+ * part (RssAnon: heap, stacks, malloc), without the file pages it maps, such as the node binary's
+ * code, which every node process on the machine shares.
+ */
+export function rssBytes(pid: number, part: 'VmRSS' | 'RssAnon' = 'VmRSS'): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status)
+    const match = new RegExp(`^${part}:\\s+(\\d+) kB$`, 'm').exec(status)
     return match ? Number(match[1]) * 1024 : undefined
   } catch {
     return undefined

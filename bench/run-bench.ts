@@ -240,7 +240,12 @@ async function main(): Promise<void> {
     ceilings,
     readyMs: bench.shop.readyMs,
     idleCpuCores,
-    rssMiB: { idle: bench.idleRss, after: rssOf(bench.shop) },
+    rssMiB: {
+      idle: bench.idleRss,
+      after: rssOf(bench.shop),
+      privateIdle: bench.idlePrivateRss,
+      privateAfter: rssOf(bench.shop, 'RssAnon'),
+    },
     steps,
     saturation,
     readCapacity,
@@ -309,6 +314,7 @@ interface BenchShop {
   settlement: SettlementWatch
   counters: WorkCounters | undefined
   idleRss: Record<string, number>
+  idlePrivateRss: Record<string, number>
 }
 
 /**
@@ -379,6 +385,7 @@ async function prepareShop(
       .join(', ')}`,
   )
   const idleRss = rssOf(shop)
+  const idlePrivateRss = rssOf(shop, 'RssAnon')
   const processGroups = [
     ...shop.processes.map(({ name, pid }) => fixedProcess(name, pid)),
     ...shop.infrastructure,
@@ -420,6 +427,7 @@ async function prepareShop(
     settlement,
     counters,
     idleRss,
+    idlePrivateRss,
   }
 }
 
@@ -548,9 +556,12 @@ async function measureCeilings(natsUrl: string): Promise<BenchResult['ceilings']
   }
 }
 
-function rssOf(shop: ShopUnderBench): Record<string, number> {
+function rssOf(shop: ShopUnderBench, part?: 'RssAnon'): Record<string, number> {
   return Object.fromEntries(
-    shop.processes.map(({ name, pid }) => [name, Math.round((rssBytes(pid) ?? NaN) / 1024 ** 2)]),
+    shop.processes.map(({ name, pid }) => [
+      name,
+      Math.round((rssBytes(pid, part) ?? NaN) / 1024 ** 2),
+    ]),
   )
 }
 
