@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { sql, type QueryExecutorProvider, type RawBuilder } from 'kysely'
 import { Gauge } from 'prom-client'
 import type { CloudEvent } from '@microshop/contracts/envelope'
@@ -238,9 +237,15 @@ class OutboxRelayLoop<DB> implements OutboxRelay {
       this.woken = false
       return
     }
-    const controller = new AbortController()
-    this.wakeUp = () => controller.abort()
-    await sleep(ms, undefined, { signal: controller.signal }).catch(() => undefined)
+    // A timer and a resolver rather than an aborted sleep: the relay is woken for every committed
+    // transaction, and each abort would build a DOMException with its stack.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wakeUp?.(), ms)
+      this.wakeUp = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
     this.wakeUp = undefined
     this.woken = false
   }
