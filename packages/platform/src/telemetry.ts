@@ -222,7 +222,8 @@ function samplerFrom(env: Record<string, string | undefined>, exporting: boolean
 // which works the same from source and from a bundle, and returns how to take them off again.
 // The HTTP and undici ones carry trace contexts in and out, so they are always on; pg's only
 // makes spans of statements, so it is applied only when spans go somewhere (`statements`):
-// otherwise every statement would pay for a span nobody records (2.5-3% of a busy service's CPU in profiles).
+// otherwise every statement would pay for a span nobody records (2.5-3% of a busy service's CPU
+// in profiles).
 function instrument(provider: TracerProvider, options: { statements: boolean }): () => void {
   const require = createRequire(import.meta.url)
   const http = new HttpInstrumentation({
