@@ -226,6 +226,56 @@ describe('createHttpApp at its edge', () => {
   })
 })
 
+describe('createHttpApp while it closes', () => {
+  it('when a request comes on a kept-alive connection after close began, then a 503 problem says Retry-After and closes the connection', async () => {
+    const app = await createHttpApp({
+      service: 'test',
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      metrics: createMetrics('test'),
+      openapi: { title: 'test', description: 'test' },
+    })
+    app.get('/things', async () => ({ things: [] }))
+    // The service's own pre-close work (a drain, say) holds the app closing, its server still open.
+    let finishPreClose = () => {}
+    app.addHook('preClose', () => new Promise<void>((resolve) => (finishPreClose = resolve)))
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1')
+    let received = ''
+    const receivedUntil = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!received.includes(text)) return
+          socket.off('data', check)
+          resolve()
+        }
+        socket.on('data', check)
+        check()
+      })
+    socket.setEncoding('latin1').on('data', (chunk: string) => (received += chunk))
+    const ended = new Promise((resolve) => socket.on('end', resolve))
+    const request = 'GET /things HTTP/1.1\r\nHost: test\r\n\r\n'
+
+    socket.write(request)
+    await receivedUntil('{"things":[]}')
+    const first = received
+    const closed = app.close()
+    await new Promise((resolve) => setImmediate(resolve))
+    socket.write(request)
+    // Any answer now closes the connection after it (Connection: close).
+    await ended
+    const second = received.slice(first.length)
+    finishPreClose()
+    await closed
+    socket.destroy()
+
+    expect(first).toMatch(/^HTTP\/1\.1 200/)
+    expect(second).toMatch(/^HTTP\/1\.1 503/)
+    expect(second).toMatch(/\r\nretry-after: 1\r\n/i)
+    expect(second).toMatch(/\r\nconnection: close\r\n/i)
+    expect(second).toMatch(/\r\ncontent-type: application\/problem\+json/i)
+  })
+})
+
 describe('uriReference', () => {
   it('when a request target has stray characters, then they are percent-encoded and the rest is kept', () => {
     expect(uriReference('/api/products?q=%E0%A4%A')).toBe('/api/products?q=%E0%A4%25A')

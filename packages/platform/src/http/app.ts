@@ -10,6 +10,7 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { AppError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { finishOpenapiDocument } from './openapi-document.ts'
@@ -127,7 +128,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
     schemaController: { compilersFactory: { buildValidator: requestValidators() } },
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
-    return503OnClosing: true,
+    // Fastify's own answer to a request that arrives while it closes (on a kept-alive
+    // connection) is a bare 503 with no Retry-After: the hook below answers a problem instead.
+    return503OnClosing: false,
     trustProxy: trustedProxies(options.trustProxy),
     requestTimeout: requestTimeoutMs,
     http: {
@@ -148,6 +151,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorateRequest('trace', null as unknown as TraceContext)
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onRequest', async (request, reply) => {
     // The HTTP instrumentation's server span is active: name it by the route, as the
     // conventions ask (`POST /orders`), and hand its context to what the request does.
@@ -158,6 +165,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
     request.trace = span ? activeTrace() : traceOfHeaders(request.headers)
     void reply.headers(SECURITY_HEADERS).header('x-request-id', request.id)
+    if (closing) {
+      // The client (the gateway's pool, say) drops this connection and retries on another.
+      void reply.header('connection', 'close')
+      throw new AppError('unavailable', 'This instance is shutting down; please retry.', {
+        retryAfterSeconds: 1,
+      })
+    }
   })
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
