@@ -50,7 +50,9 @@ export const unprocessable = (message: string, errors?: FieldError[]) =>
   new AppError('unprocessable', message, errors ? { errors } : {})
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new AppError('rate_limited', message, { retryAfterSeconds })
-export const unavailable = (message: string) => new AppError('unavailable', message)
+/** unavailable is a 503: a dependency is away for now; the answer says when to retry (1 s). */
+export const unavailable = (message: string, retryAfterSeconds = 1) =>
+  new AppError('unavailable', message, { retryAfterSeconds })
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError

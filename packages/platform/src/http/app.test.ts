@@ -1,7 +1,7 @@
 import { connect, type AddressInfo } from 'node:net'
 import Type from 'typebox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { conflict, rateLimited } from '../errors.ts'
+import { conflict, rateLimited, unavailable } from '../errors.ts'
 import { createLogger } from '../logger.ts'
 import { createMetrics } from '../metrics.ts'
 import { createHttpApp, uriReference, type HttpApp } from './app.ts'
@@ -37,6 +37,9 @@ describe('createHttpApp', () => {
     app.get('/slow-down', async () => {
       throw rateLimited('Too many attempts.', 30)
     })
+    app.get('/away', async () => {
+      throw unavailable('A dependency is away.')
+    })
     app.get('/boom', async () => {
       throw new Error('secret internals')
     })
@@ -64,6 +67,10 @@ describe('createHttpApp', () => {
     const limited = await app.inject({ method: 'GET', url: '/slow-down' })
     expect(limited.statusCode).toBe(429)
     expect(limited.headers['retry-after']).toBe('30')
+    // Every 503 says when to retry, as the problem types promise.
+    const away = await app.inject({ method: 'GET', url: '/away' })
+    expect(away.statusCode).toBe(503)
+    expect(away.headers['retry-after']).toBe('1')
   })
 
   it('when something unexpected fails, then the caller sees a 500 without details', async () => {

@@ -10,7 +10,7 @@ import Fastify, {
 } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AppError } from '../errors.ts'
+import { unavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { finishOpenapiDocument } from './openapi-document.ts'
@@ -168,9 +168,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     if (closing) {
       // The client (the gateway's pool, say) drops this connection and retries on another.
       void reply.header('connection', 'close')
-      throw new AppError('unavailable', 'This instance is shutting down; please retry.', {
-        retryAfterSeconds: 1,
-      })
+      throw unavailable('This instance is shutting down; please retry.')
     }
   })
   app.addHook('onResponse', async (request, reply) => {
