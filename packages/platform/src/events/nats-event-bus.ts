@@ -59,6 +59,9 @@ export interface StreamLimits {
 // JetStream is busy (see whileClusterBusy): up to about 10 s of waiting in all.
 const SETUP_ATTEMPTS = 6
 const SETUP_RETRY_MS = 500
+// NO_PEERS_FOR_PLACEMENT (10005) is JetStream's answer to a stream asking for more servers than
+// have joined the cluster yet: while a cluster starts (the chart's NATS pods) it passes.
+const NO_PEERS_FOR_PLACEMENT = 10005
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxAgeMs: 7 * 24 * 3_600_000,
@@ -345,7 +348,7 @@ export class NatsEventBus implements EventBus {
 
   /**
    * whileClusterBusy runs a stream or consumer set-up again when JetStream did not answer in
-   * time or was not ready (503): on a cluster, a stream kept on several servers takes a round of
+   * time, was not ready (503) or had too few servers yet for the stream's replicas: on a cluster, a stream kept on several servers takes a round of
    * consensus to create, and replicas starting at once all ask together. Each step is
    * idempotent, and a later try finds what another replica made meanwhile.
    */
@@ -356,7 +359,8 @@ export class NatsEventBus implements EventBus {
       } catch (error) {
         const busy =
           (error instanceof Error && error.name === 'TimeoutError') ||
-          (error instanceof JetStreamApiError && error.status === 503)
+          (error instanceof JetStreamApiError &&
+            (error.status === 503 || error.code === NO_PEERS_FOR_PLACEMENT))
         if (!busy || attempt >= SETUP_ATTEMPTS) throw error
         this.logger.warn({ err: error, attempt }, `${what}: JetStream is busy; trying again`)
         await sleep(SETUP_RETRY_MS * attempt)
