@@ -348,8 +348,9 @@ export class NatsEventBus implements EventBus {
 
   /**
    * whileClusterBusy runs a stream or consumer set-up again when JetStream did not answer in
-   * time, was not ready (503) or had too few servers yet for the stream's replicas: on a cluster, a stream kept on several servers takes a round of
-   * consensus to create, and replicas starting at once all ask together. Each step is
+   * time, was not ready (503) or had too few servers yet for the stream's replicas: on a
+   * cluster, a stream kept on several servers takes a round of consensus to create, and
+   * replicas starting at once all ask together. Each step is
    * idempotent, and a later try finds what another replica made meanwhile.
    */
   private async whileClusterBusy(what: string, work: () => Promise<void>): Promise<void> {

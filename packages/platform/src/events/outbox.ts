@@ -69,6 +69,17 @@ export function outboxInsert(
         where ${condition} returning position`
 }
 
+/**
+ * publishedEntries pairs the events a statement wrote through `outboxInsert` with the positions
+ * PUBLISHED_POSITIONS read back, for the repository to hand to its OutboxRecorder.
+ */
+export function publishedEntries(
+  events: readonly CloudEvent[],
+  positions: readonly (string | number)[],
+): OutboxEntry[] {
+  return events.map((event, i) => ({ position: String(positions[i]), event }))
+}
+
 /** PUBLISHED_POSITIONS are the positions of the events a `published` CTE wrote, in order ('{}' for none). */
 export const PUBLISHED_POSITIONS = sql<(string | number)[]>`coalesce(
   (select array_agg(position order by position) from published), '{}')`

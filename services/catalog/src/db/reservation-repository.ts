@@ -6,6 +6,7 @@ import {
   outboxInsert,
   outboxRows,
   PUBLISHED_POSITIONS,
+  publishedEntries,
 } from '@microshop/platform/events/outbox'
 import type {
   CatalogRepositories,
@@ -28,7 +29,7 @@ export function reservationRepository(
   outbox: OutboxRecorder,
 ): CatalogRepositories['reservations'] {
   const record = (events: readonly CloudEvent[], positions: readonly (string | number)[]) =>
-    outbox.record(events.map((event, i) => ({ position: String(positions[i]), event })))
+    outbox.record(publishedEntries(events, positions))
 
   return {
     // claimProducts records the event first, and locks the products only if that inserted it: a

@@ -1,7 +1,11 @@
 import { sql, type Selectable } from 'kysely'
 import type { Executor, OutboxRecorder } from '@microshop/platform/db/store'
 import { isUniqueViolation, notInInbox } from '@microshop/platform/events/inbox'
-import { outboxInsert, PUBLISHED_POSITIONS } from '@microshop/platform/events/outbox'
+import {
+  outboxInsert,
+  PUBLISHED_POSITIONS,
+  publishedEntries,
+} from '@microshop/platform/events/outbox'
 import type { Order, OrderLine, SagaOrder } from '../domain/order.ts'
 import type { OrdersRepositories } from '../domain/orders-context.ts'
 import type { RecentSagas } from './recent-sagas.ts'
@@ -72,8 +76,7 @@ export function ordersRepository(
         ),
         published as (${outboxInsert(events)})
         select ${PUBLISHED_POSITIONS} as positions`.execute(db)
-      const positions = rows[0]?.positions ?? []
-      outbox.record(events.map((event, i) => ({ position: String(positions[i]), event })))
+      outbox.record(publishedEntries(events, rows[0]?.positions ?? []))
       recent.remember(saga, 0)
     },
 
@@ -210,8 +213,7 @@ export function ordersRepository(
         const stepStartedAt = new Date(transition.change.at)
         recent.remember({ ...transition.order, stepStartedAt }, expectedVersion + 1)
       }
-      const positions = row.positions.map(String)
-      outbox.record(events.map((event, i) => ({ position: positions[i] as string, event })))
+      outbox.record(publishedEntries(events, row.positions))
       return { applied: true }
     },
 

@@ -2,7 +2,11 @@ import { sql, type RawBuilder } from 'kysely'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import type { Executor, OutboxRecorder } from '@microshop/platform/db/store'
 import { isUniqueViolation, notInInbox } from '@microshop/platform/events/inbox'
-import { outboxInsert, PUBLISHED_POSITIONS } from '@microshop/platform/events/outbox'
+import {
+  outboxInsert,
+  PUBLISHED_POSITIONS,
+  publishedEntries,
+} from '@microshop/platform/events/outbox'
 import type { Payment } from '../domain/payment.ts'
 import type {
   HandledEvent,
@@ -110,7 +114,7 @@ export function paymentRepository(
   outbox: OutboxRecorder,
 ): Repository {
   const published = (events: readonly CloudEvent[], positions: readonly (string | number)[]) =>
-    outbox.record(events.map((event, i) => ({ position: String(positions[i]), event })))
+    outbox.record(publishedEntries(events, positions))
 
   return {
     async open({ payment, events, event, finishes }) {
