@@ -4,6 +4,9 @@ import type { CatalogProduct } from '../domain/product-prices.ts'
 import type { RecentPrices } from './recent-prices.ts'
 import type { CatalogProductsTable, OrdersTables } from './tables.ts'
 
+// RENEW_AT_ONCE bounds how many kept products a checkout's read renews besides its own.
+const RENEW_AT_ONCE = 200
+
 /**
  * catalogProductsRepository is orders' read model of the catalogue, in front of which `recent`
  * keeps the products read or changed in the last moment: a checkout of them reads nothing.
@@ -22,11 +25,15 @@ export function catalogProductsRepository(
         else unread.push(id)
       }
       if (unread.length === 0) return found
+      // The products kept too long are read again with these: one query renews the memory.
+      const wanted = new Set(unread)
+      const renewed = recent.expired(RENEW_AT_ONCE).filter((id) => !wanted.has(id))
       const rows = await db
         .selectFrom('catalogProducts')
         .select(['id', 'sku', 'name', 'priceAmount', 'currency', 'version'])
-        .where('id', 'in', unread)
+        .where('id', 'in', [...unread, ...renewed])
         .execute()
+      const read = new Set<string>()
       for (const row of rows) {
         const product: CatalogProduct = {
           id: row.id,
@@ -36,8 +43,11 @@ export function catalogProductsRepository(
           version: row.version,
         }
         recent.remember(product)
-        found.push(product)
+        read.add(row.id)
+        // A newer version this replica recorded meanwhile stays the one answered.
+        if (wanted.has(row.id)) found.push(recent.get(row.id) ?? product)
       }
+      for (const id of renewed) if (!read.has(id)) recent.forget(id)
       return found
     },
 

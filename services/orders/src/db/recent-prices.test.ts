@@ -32,6 +32,23 @@ describe('RecentPrices', () => {
     expect(prices.get('a-product')).toBeUndefined()
   })
 
+  it('when products are kept past their time, then they are named for renewal, oldest first, and no longer once renewed', () => {
+    const prices = new RecentPrices(1_000, 10, clock)
+    for (const id of ['one', 'two', 'three']) {
+      prices.remember({ ...product(1, 100), id })
+      now += 100
+    }
+    expect(prices.expired(10)).toEqual([])
+    now += 850
+    expect(prices.expired(10)).toEqual(['one', 'two'])
+    expect(prices.expired(1)).toEqual(['one'])
+    prices.remember({ ...product(2, 200), id: 'one' })
+    expect(prices.expired(10)).toEqual(['two'])
+    prices.forget('two')
+    expect(prices.expired(10)).toEqual([])
+    expect(prices.get('one')?.price.amount).toBe(200)
+  })
+
   it('when an older version comes after a newer one, then the newer one stays', () => {
     const prices = new RecentPrices(1_000, 10, clock)
     prices.remember(product(3, 300))
