@@ -104,8 +104,9 @@ export interface OutboxRelayOptions<DB> {
   retryMaxMs?: number
   /**
    * deleteDelayMs is how long published events wait, at most, to be deleted with others: one
-   * delete (one commit) per this interval instead of one per published batch. It stays well
-   * under staleMs, so the lease holder does not take a published event for a forgotten one.
+   * delete (one commit) per this interval instead of one per published batch. It stays under
+   * staleMs, so the lease holder does not take a published event for a forgotten one (and the
+   * lease holder deletes what it published before it looks).
    */
   deleteDelayMs?: number
 }
@@ -170,7 +171,7 @@ class OutboxRelayLoop<DB> implements OutboxRelay {
     this.staleMs = options.staleMs ?? 2_000
     this.leaseMs = options.leaseMs ?? 5_000
     this.retryMaxMs = options.retryMaxMs ?? 5_000
-    this.deleteDelayMs = options.deleteDelayMs ?? 250
+    this.deleteDelayMs = options.deleteDelayMs ?? 1_000
   }
 
   start() {
@@ -221,7 +222,7 @@ class OutboxRelayLoop<DB> implements OutboxRelay {
         more = this.fromTable ? await this.publishFromTable(false) : await this.publishQueued()
         if (!more && !this.stopped && Date.now() >= this.nextPollAt) {
           this.nextPollAt = Date.now() + this.pollIntervalMs
-          more = (await this.holdLease()) && (await this.publishFromTable(true))
+          more = (await this.holdLease()) && (await this.publishStale())
         }
         failures = 0
       } catch (error) {
@@ -296,6 +297,12 @@ class OutboxRelayLoop<DB> implements OutboxRelay {
       this.publishedFromTable.clear()
     }
     return !stale && this.queue.length > 0
+  }
+
+  /** publishStale publishes what other processes left behind, once its own published rows are gone. */
+  private async publishStale(): Promise<boolean> {
+    await this.flushDeletes()
+    return this.publishFromTable(true)
   }
 
   /**
