@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import type { Executor } from '@microshop/platform/db/store'
 import type { OrdersRepositories } from '../domain/orders-context.ts'
+import { customerPlacementLock } from './placement-lock.ts'
 import type { OrdersTables } from './tables.ts'
 
 /** idempotencyKeys remembers responses per (user, key); see migrations/0001_orders.sql. */
@@ -31,12 +32,15 @@ export function idempotencyKeysRepository(
      * another transaction holds it, that request is still running (`in_flight`). Holding the
      * lock, the insert cannot wait on anyone: either it records (`claimed`) or the key already has
      * a committed response (`taken`). The lock goes away with the transaction, even in a crash,
-     * so no key is ever left stuck in flight. One round trip.
+     * so no key is ever left stuck in flight. With the key's lock, it also takes the customer's
+     * placement lock (waiting for it), as the placement needs next. One round trip.
      */
     async claim(userId, key, response) {
       const { rows } = await sql<{ held: boolean; claimed: boolean }>`
         with lock as (
           select pg_try_advisory_xact_lock(hashtextextended(${`${userId}:${key}`}, 0)) as held
+        ), placements as (
+          select ${customerPlacementLock(userId)} from lock where held
         ), claimed as (
           insert into idempotency_keys
             (user_id, key, request_hash, order_id, response_status, response_body)
@@ -46,7 +50,9 @@ export function idempotencyKeysRepository(
           on conflict (user_id, key) do nothing
           returning 1
         )
-        select held, exists (select 1 from claimed) as claimed from lock`.execute(db)
+        select held, exists (select 1 from claimed) as claimed,
+               (select count(*) from placements) as placement_locked
+        from lock`.execute(db)
       const [row] = rows
       if (!row?.held) return 'in_flight'
       return row.claimed ? 'claimed' : 'taken'

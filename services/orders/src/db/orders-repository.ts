@@ -7,7 +7,8 @@ import {
   publishedEntries,
 } from '@microshop/platform/events/outbox'
 import type { Order, OrderLine, SagaOrder } from '../domain/order.ts'
-import type { OrdersRepositories } from '../domain/orders-context.ts'
+import type { HeldLine, OrdersRepositories } from '../domain/orders-context.ts'
+import { customerPlacementLock } from './placement-lock.ts'
 import type { RecentSagas } from './recent-sagas.ts'
 import type { OrderLinesTable, OrdersTable, OrdersTables } from './tables.ts'
 
@@ -50,14 +51,18 @@ export function ordersRepository(
   recent: RecentSagas,
 ): OrdersRepositories['orders'] {
   return {
-    /** insert adds an order with its lines and writes `events` to the outbox, in one statement. */
+    /**
+     * insert adds an order with its lines and writes `events` to the outbox, in one statement,
+     * which also reads the lines of the customer's other PENDING orders: as they were when it
+     * began, which, after their placement lock, is every earlier placement of theirs.
+     */
     async insert({ order, saga }, events) {
       const lines = order.items.map(
         (line, lineNo) =>
           sql`(${order.id}::uuid, ${lineNo}::smallint, ${line.productId}::uuid, ${line.sku}::text,
                ${line.name}::text, ${line.unitPrice.amount}::bigint, ${line.quantity}::integer)`,
       )
-      const { rows } = await sql<{ positions: (string | number)[] }>`
+      const { rows } = await sql<{ positions: (string | number)[]; held: HeldLine[] }>`
         with new_order as (
           insert into orders (id, user_id, status, saga_step, step_deadline, total_amount, currency,
                               payment_method, payment_id, reservation_id, status_history,
@@ -75,9 +80,19 @@ export function ordersRepository(
           values ${sql.join(lines)}
         ),
         published as (${outboxInsert(events)})
-        select ${PUBLISHED_POSITIONS} as positions`.execute(db)
+        select ${PUBLISHED_POSITIONS} as positions,
+          (select coalesce(jsonb_agg(jsonb_build_object(
+                    'orderId', o.id, 'productId', l.product_id, 'quantity', l.quantity)), '[]')
+           from orders o join order_lines l on l.order_id = o.id
+           where o.user_id = ${order.userId}::uuid and o.status = 'PENDING') as held`.execute(db)
       outbox.record(publishedEntries(events, rows[0]?.positions ?? []))
       recent.remember(saga, 0)
+      return rows[0]?.held ?? []
+    },
+
+    /** lockPlacementsOf takes the customer's placement lock for the rest of the transaction. */
+    async lockPlacementsOf(userId) {
+      await sql`select ${customerPlacementLock(userId)}`.execute(db)
     },
 
     /** lockForSaga reads an order's saga state FOR UPDATE: its transitions happen one at a time. */
@@ -234,23 +249,6 @@ export function ordersRepository(
       if (!row) return undefined
       const [order] = await withLines(db, [row])
       return order
-    },
-
-    /**
-     * lockPendingLinesOf takes the user's hold lock for the rest of the transaction, then reads
-     * the lines of their PENDING orders: placements of one user count one after the other.
-     */
-    async lockPendingLinesOf(userId) {
-      // A statement of its own: under READ COMMITTED the read after it sees what committed while
-      // it waited.
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`holds:${userId}`}, 0))`.execute(db)
-      return db
-        .selectFrom('orders')
-        .innerJoin('orderLines', 'orderLines.orderId', 'orders.id')
-        .select(['orders.id as orderId', 'orderLines.productId', 'orderLines.quantity'])
-        .where('orders.userId', '=', userId)
-        .where('orders.status', '=', 'PENDING')
-        .execute()
     },
 
     /** list pages through orders newest first, optionally one user's and one status's. */

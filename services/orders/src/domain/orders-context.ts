@@ -61,11 +61,27 @@ export interface StoredResponse {
   body: unknown
 }
 
+/** HeldLine is a line of one of a customer's PENDING orders: what they hold until it settles. */
+export interface HeldLine {
+  orderId: string
+  productId: string
+  quantity: number
+}
+
 /** OrdersRepositories are orders' tables as the use cases need them (db/ implements them). */
 export interface OrdersRepositories {
   orders: {
-    /** insert adds an order with its lines and writes `events` to the outbox, in one statement. */
-    insert(record: OrderRecord, events: readonly CloudEvent[]): Promise<void>
+    /**
+     * insert adds an order with its lines and writes `events` to the outbox, in one statement,
+     * which also reads what the customer's other PENDING orders hold: after their placement lock
+     * (lockPlacementsOf, or a claimed key), every earlier placement of theirs.
+     */
+    insert(record: OrderRecord, events: readonly CloudEvent[]): Promise<HeldLine[]>
+    /**
+     * lockPlacementsOf takes the customer's placement lock for the rest of the transaction:
+     * placements of one customer run one after the other.
+     */
+    lockPlacementsOf(userId: string): Promise<void>
     /** lockForSaga reads an order's saga state FOR UPDATE: its transitions happen one at a time. */
     lockForSaga(id: string): Promise<SagaOrder | undefined>
     /**
@@ -97,13 +113,6 @@ export interface OrdersRepositories {
     countPending(): Promise<number>
     /** find reads one order; with `ownerId`, only if it belongs to that user. */
     find(id: string, ownerId?: string): Promise<Order | undefined>
-    /**
-     * lockPendingLinesOf takes the user's hold lock for the rest of the transaction, then reads
-     * the lines of their PENDING orders: placements of one user count one after the other.
-     */
-    lockPendingLinesOf(
-      userId: string,
-    ): Promise<{ orderId: string; productId: string; quantity: number }[]>
     /** list pages through orders newest first, optionally one user's and one status's. */
     list(options: {
       userId?: string | undefined
@@ -126,7 +135,8 @@ export interface OrdersRepositories {
     /**
      * claim records the response for a key, in the caller's transaction, unless another request
      * has it: `claimed`, `taken` (a committed response exists) or `in_flight` (another request
-     * with the key is still running).
+     * with the key is still running). Unless `in_flight`, it has also taken the customer's
+     * placement lock, as orders.lockPlacementsOf does.
      */
     claim(
       userId: string,

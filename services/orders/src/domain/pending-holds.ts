@@ -1,6 +1,6 @@
 import { AppError } from '@microshop/platform/errors'
 import type { RequestedLine } from './order-request.ts'
-import type { OrdersRepositories } from './orders-context.ts'
+import type { HeldLine } from './orders-context.ts'
 
 /**
  * PendingHoldLimits bound what one customer may hold with orders that are not settled yet: a
@@ -20,17 +20,15 @@ const PENDING_HOLD_RETRY_SECONDS = 5
 /**
  * refuseOverHolding refuses a new order that would take the customer past a PendingHoldLimits
  * bound: 429 when they have too many PENDING orders, 409 pointing at each line whose product
- * they would then hold too much of. It runs in the placement's transaction and holds the
- * customer's lock until it ends, so placements of one customer that race are counted one after
- * the other and cannot pass the bounds together.
+ * they would then hold too much of. `pending` are the lines of their other PENDING orders, read
+ * in the placement's transaction under the customer's placement lock, so placements of one
+ * customer that race are counted one after the other and cannot pass the bounds together.
  */
-export async function refuseOverHolding(
-  orders: Pick<OrdersRepositories['orders'], 'lockPendingLinesOf'>,
+export function refuseOverHolding(
   limits: PendingHoldLimits,
-  userId: string,
+  pending: readonly HeldLine[],
   lines: readonly RequestedLine[],
-): Promise<void> {
-  const pending = await orders.lockPendingLinesOf(userId)
+): void {
   const pendingOrders = new Set(pending.map((line) => line.orderId)).size
   if (pendingOrders >= limits.maxOrders) {
     throw new AppError(

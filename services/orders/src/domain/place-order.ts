@@ -83,6 +83,7 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
 
   const placed = await ctx.store.transaction(async (tx) => {
     if (idempotency) {
+      // Claimed or taken, the key comes with the customer's placement lock.
       const { key, requestHash } = idempotency
       const response = { requestHash, orderId: order.id, status: PLACED_STATUS, body: order }
       const claim = await tx.idempotencyKeys.claim(caller.userId, key, response)
@@ -92,10 +93,14 @@ export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Pr
         if (!earlier) throw requestInFlight()
         return replay(earlier, requestHash)
       }
+    } else {
+      await tx.orders.lockPlacementsOf(caller.userId)
     }
     // After the key: a replay of an order already placed is answered, not counted against it.
-    await refuseOverHolding(tx.orders, ctx.settings.pendingHolds, caller.userId, lines)
-    await tx.orders.insert(record, events)
+    // The order is written with what the customer's other PENDING orders hold, read by the same
+    // statement; past a bound, the refusal rolls the order back with the transaction.
+    const held = await tx.orders.insert(record, events)
+    refuseOverHolding(ctx.settings.pendingHolds, held, lines)
     return { order, replayed: false }
   })
   if (placed.replayed) ctx.saga.replayed()

@@ -55,10 +55,11 @@ describe('round trips of a placement on postgres', () => {
     const replay = await roundTrips(() => place(key))
 
     expect({ first, replay }).toEqual({
-      // BEGIN; the key claimed; the customer's hold lock; their pending lines; the order, its
-      // lines and order.placed in one statement; COMMIT. (Before, the event was a statement of
-      // its own: 7.)
-      first: 6,
+      // BEGIN; the key claimed with the customer's placement lock; the order, its lines and
+      // order.placed written, and what their other PENDING orders hold read, in one statement;
+      // COMMIT. (Before: the lock and the pending lines were a statement each, 6; and the event
+      // was one more, 7.)
+      first: 4,
       // BEGIN; the key found taken; its stored response read; COMMIT.
       replay: 4,
     })

@@ -328,6 +328,18 @@ describe.each(databaseKinds)('orders API on %s', (kind) => {
       expect(await countOrders(customer.userId)).toBe(5)
     })
 
+    it('when one customer places many orders at once, each with its own key, then no more than 5 get through', async () => {
+      const customer = await harness.signIn()
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          place(customer, order(), { 'idempotency-key': randomUUID() }),
+        ),
+      )
+      const statuses = answers.map((answer) => answer.statusCode).sort()
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429, 429])
+      expect(await countOrders(customer.userId)).toBe(5)
+    })
+
     it('when PENDING orders would hold more than 25 of one product, then a 409 points at the line', async () => {
       const customer = await harness.signIn()
       await placeOk(customer, order([{ productId: lamp, quantity: 20 }]))
