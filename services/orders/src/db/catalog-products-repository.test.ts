@@ -46,10 +46,7 @@ describe.each(databaseKinds)('the prices read model and its memory, on %s', (kin
 
   it('when a checkout has to read a product, then the products kept past their time are read again in the same query', async () => {
     let now = 0
-    const products = catalogProductsRepository(
-      database.db,
-      new RecentPrices(5_000, 100, () => now),
-    )
+    const products = catalogProductsRepository(database.db, new RecentPrices(5_000, 100, () => now))
     expect(await queries(() => products.findMany([first, second]))).toBe(1)
     expect(await queries(() => products.findMany([first, second]))).toBe(0)
 
