@@ -223,6 +223,12 @@ export function buildFigures(result: Measured): Figure[] {
           `<= ${COMMITS_PER_CHECKOUT_TARGET}`,
         ),
       })
+      if (half.writeTransactionsPerCheckout !== undefined) {
+        add({
+          figure: "    the shop's own that wrote, exact (by transaction id)",
+          value: fmt(half.writeTransactionsPerCheckout, 2),
+        })
+      }
       add({
         figure: '  JetStream events per checkout',
         value: fmt(half.eventsPerCheckout ?? NaN, 1),

@@ -31,6 +31,11 @@ export interface StepReport extends CheckoutStepResult {
   postgresCommitsPerCheckout?: Record<string, number>
   /** processorCommitsPerCheckout are the simulated card processor's, among payments' commits. */
   processorCommitsPerCheckout?: number
+  /**
+   * writeTransactionsPerCheckout are the shop's own transactions that wrote (and so flushed a
+   * commit), exact, from the server's transaction ids, without the processor's.
+   */
+  writeTransactionsPerCheckout?: number
   eventsPerSecond?: number
   eventsPerCheckout?: number
   /** statementsPerCheckout are the statements that took the most execution time, per confirmation. */
@@ -127,6 +132,12 @@ export async function runMeasuredStep(options: MeasuredStepOptions): Promise<Ste
     )
     report.processorCommitsPerCheckout = round(
       (after.processorWrites - before.processorWrites) / confirmedInWindow,
+    )
+    report.writeTransactionsPerCheckout = round(
+      (after.transactionIds -
+        before.transactionIds -
+        (after.processorWrites - before.processorWrites)) /
+        confirmedInWindow,
     )
     report.eventsPerSecond = Math.round(events / windowSeconds)
     report.eventsPerCheckout = round(events / confirmedInWindow)

@@ -1,6 +1,6 @@
 // bench/work-counters.ts counts the work a checkout causes underneath the shop: Postgres
-// transactions committed in the run's databases, and events stored in the run's JetStream
-// streams. Divided by confirmed checkouts they say how much each costs, and so where the CPU goes.
+// transactions committed in the run's databases (and, exactly, the server's write transactions),
+// and events stored in the run's JetStream streams. Divided by confirmed checkouts they say how much each costs, and so where the CPU goes.
 // Where the Postgres has pg_stat_statements loaded, each statement's calls, execution time and
 // WAL records too: which statement of which service a checkout spends its database time on.
 import { jetstreamManager } from '@nats-io/jetstream'
@@ -17,6 +17,13 @@ export interface WorkCounts {
    * side, so it is told apart from the shop's commits.
    */
   processorWrites: number
+  /**
+   * transactionIds is the next transaction id of the whole Postgres server: exact, unlike the
+   * statistics, which backends publish up to a second late (or ten, once idle). Only a
+   * transaction that writes takes one, so its difference counts write transactions, the ones that
+   * flush a commit to the WAL, in every database the server holds.
+   */
+  transactionIds: number
   /** statements by pg_stat_statements entry, when the server has it loaded (else undefined). */
   statements?: Map<string, StatementCounts> | undefined
 }
@@ -98,6 +105,7 @@ export async function openWorkCounters(
         postgresCommits,
         streamMessages,
         processorWrites: payments ? await readProcessorWrites(payments) : 0,
+        transactionIds: await readNextTransactionId(client),
         statements: statementsReadable ? await readStatements(client, databases) : undefined,
       }
     },
@@ -143,11 +151,18 @@ async function readStatements(
   )
 }
 
+// The processor's rows, counted: exact at any moment, as the transaction ids they are set against.
 async function readProcessorWrites(payments: pg.Client): Promise<number> {
-  await payments.query('select pg_stat_clear_snapshot()')
   const { rows } = await payments.query<{ written: string }>(
-    `select coalesce(sum(n_tup_ins), 0)::text as written from pg_stat_user_tables
-     where relname in ('simulated_processor_charges', 'simulated_processor_refunds')`,
+    `select ((select count(*) from simulated_processor_charges)
+           + (select count(*) from simulated_processor_refunds))::text as written`,
   )
   return Number(rows[0]?.written ?? 0)
+}
+
+async function readNextTransactionId(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ next: string }>(
+    'select pg_snapshot_xmax(pg_current_snapshot())::text as next',
+  )
+  return Number(rows[0]?.next ?? 0)
 }
