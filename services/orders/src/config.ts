@@ -33,8 +33,11 @@ const OrdersEnv = Type.Object({
   CHECKOUT_MAX_IN_FLIGHT: Type.Integer({ default: 2_000, minimum: 0 }),
   /** CHECKOUT_MIN_IN_FLIGHT is the fewest checkouts in flight the bound ever shrinks to. */
   CHECKOUT_MIN_IN_FLIGHT: Type.Integer({ default: 32, minimum: 1 }),
-  /** CHECKOUT_COUNT_INTERVAL_MS is how often the checkouts in flight are counted (and the bound adapted). */
-  CHECKOUT_COUNT_INTERVAL_MS: Type.Integer({ default: 250, minimum: 10 }),
+  /**
+   * CHECKOUT_COUNT_INTERVAL_MS is how often the checkouts in flight in every replica are counted
+   * (and the bound adapted); in between, each replica adds what it admits and sees settle.
+   */
+  CHECKOUT_COUNT_INTERVAL_MS: Type.Integer({ default: 1_000, minimum: 10 }),
   /** IDEMPOTENCY_KEY_RETENTION_HOURS is how long a key's response is replayed; a day at least. */
   IDEMPOTENCY_KEY_RETENTION_HOURS: Type.Integer({ default: 24, minimum: 24 }),
   /** CUSTOMER_MAX_PENDING_ORDERS is how many PENDING orders one customer may have at once (429 past it). */

@@ -39,6 +39,7 @@ export function startOrdersService(config: OrdersConfig, deps: ServiceDeps = {})
         targetSagaMs: config.CHECKOUT_TARGET_SAGA_MS,
         maxInFlight: config.CHECKOUT_MAX_IN_FLIGHT,
         minInFlight: config.CHECKOUT_MIN_IN_FLIGHT,
+        countIntervalMs: config.CHECKOUT_COUNT_INTERVAL_MS,
       }),
       saga: sagaObserver(runtime.metrics.registry),
       settings: {

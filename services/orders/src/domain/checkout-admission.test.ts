@@ -71,6 +71,29 @@ describe('checkout admission', () => {
     expect(admitted(admission, 50)).toBe(10)
   })
 
+  it('when checkouts settle between counts, then their places are taken again before the next count', () => {
+    const admission = new CheckoutAdmission({ ...settings, maxInFlight: 10 })
+    admission.counted(8)
+    expect(admitted(admission, 5)).toBe(2)
+    for (let i = 0; i < 3; i++) admission.settled(100)
+    expect(admitted(admission, 5)).toBe(3)
+  })
+
+  it('when counted every second instead of every 250 ms, then the limit adapts as fast per second', () => {
+    const often = new CheckoutAdmission(settings)
+    const seldom = new CheckoutAdmission({ ...settings, countIntervalMs: 1_000 })
+    for (let i = 0; i < 20; i++) {
+      often.settled(2_000)
+      seldom.settled(2_000)
+    }
+    seldom.counted(400)
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 20; i++) often.settled(2_000)
+      often.counted(400)
+    }
+    expect(seldom.limit).toBe(often.limit)
+  })
+
   it('when maxInFlight is 0, then nothing is ever refused', () => {
     const admission = new CheckoutAdmission({ ...settings, maxInFlight: 0 })
     admission.counted(1_000_000)

@@ -8,11 +8,15 @@ export interface AdmissionSettings {
   maxInFlight: number
   /** minInFlight is the fewest the limit shrinks to, so that the shop never stops taking orders. */
   minInFlight: number
+  /** countIntervalMs is how often `counted` is called; the limit adapts as fast at any interval. */
+  countIntervalMs?: number | undefined
 }
 
-// SMOOTHING weighs a new limit estimate against the last: quick enough to follow a burst within a
-// second or two of counts, slow enough not to swing with every sample.
+// SMOOTHING weighs a new limit estimate against the last, per SMOOTHING_PERIOD_MS of counts
+// (compounded over longer intervals): quick enough to follow a burst within a second or two,
+// slow enough not to swing with every sample.
 const SMOOTHING = 0.3
+const SMOOTHING_PERIOD_MS = 250
 const SAMPLE_WINDOW = 64
 
 /**
@@ -21,16 +25,21 @@ const SAMPLE_WINDOW = 64
  * queueing it until nothing settles in time. The limit follows Little's law: sagas in flight =
  * settled per second x time per saga; with the sagas now in flight taking `observed` ms and
  * the target `targetSagaMs`, the limit is `inFlight x target / observed`, smoothed and clamped.
- * Sagas already admitted are finished first: new ones wait for their places.
+ * Sagas already admitted are finished first: new ones wait for their places. Between counts,
+ * this replica keeps the count up to date with what it admitted and saw settle.
  */
 export class CheckoutAdmission {
   private inFlight = 0
   private admittedSinceCount = 0
+  private settledSinceCount = 0
   private limitNow: number
+  private readonly smoothing: number
   private readonly recentMs: number[] = []
 
   constructor(private readonly settings: AdmissionSettings) {
     this.limitNow = settings.maxInFlight
+    const periods = (settings.countIntervalMs ?? SMOOTHING_PERIOD_MS) / SMOOTHING_PERIOD_MS
+    this.smoothing = 1 - (1 - SMOOTHING) ** periods
   }
 
   /** limit is the number of checkouts that may be in flight now. */
@@ -44,7 +53,8 @@ export class CheckoutAdmission {
    */
   admit(): void {
     if (this.settings.maxInFlight === 0) return
-    if (this.inFlight + this.admittedSinceCount >= this.limit) {
+    const inFlight = Math.max(0, this.inFlight + this.admittedSinceCount - this.settledSinceCount)
+    if (inFlight >= this.limit) {
       throw new AppError(
         'unavailable',
         'The shop is taking as many orders as it can settle right now; please retry shortly.',
@@ -56,6 +66,7 @@ export class CheckoutAdmission {
 
   /** settled records how long a checkout took from placed to CONFIRMED, REJECTED or CANCELLED. */
   settled(durationMs: number): void {
+    this.settledSinceCount++
     this.recentMs.push(durationMs)
     if (this.recentMs.length > SAMPLE_WINDOW) this.recentMs.shift()
   }
@@ -64,12 +75,13 @@ export class CheckoutAdmission {
   counted(inFlight: number): void {
     this.inFlight = inFlight
     this.admittedSinceCount = 0
+    this.settledSinceCount = 0
     const observedMs = percentile(this.recentMs, 0.9)
     this.recentMs.length = 0
     if (observedMs === undefined) return
     const { targetSagaMs, minInFlight, maxInFlight } = this.settings
     const estimate = (Math.max(inFlight, minInFlight) * targetSagaMs) / Math.max(observedMs, 1)
-    const next = SMOOTHING * estimate + (1 - SMOOTHING) * this.limitNow
+    const next = this.smoothing * estimate + (1 - this.smoothing) * this.limitNow
     this.limitNow = Math.min(maxInFlight, Math.max(minInFlight, next))
   }
 }
