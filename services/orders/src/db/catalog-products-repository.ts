@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Executor } from '@microshop/platform/db/store'
 import type { OrdersRepositories } from '../domain/orders-context.ts'
 import type { CatalogProduct } from '../domain/product-prices.ts'
@@ -31,7 +32,8 @@ export function catalogProductsRepository(
       const rows = await db
         .selectFrom('catalogProducts')
         .select(['id', 'sku', 'name', 'priceAmount', 'currency', 'version'])
-        .where('id', 'in', [...unread, ...renewed])
+        // One statement text (and prepared statement) whatever the number of products.
+        .where('id', '=', sql<string>`any(${[...unread, ...renewed]}::uuid[])`)
         .execute()
       const read = new Set<string>()
       for (const row of rows) {
