@@ -1,18 +1,13 @@
-import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
-import { createStore } from '@microshop/platform/db/store'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
-import { createLogger } from '@microshop/platform/logger'
 import {
   createTestDatabase,
   databaseKinds,
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
-import { catalogRepositories } from '../db/catalog-repositories.ts'
+import type { Database } from '@microshop/platform/db/database'
 import type { CatalogTables } from '../db/tables.ts'
+import { catalogContextFor, openCatalogDatabase } from '../testing/catalog-context.ts'
 import type { CatalogContext } from './catalog-context.ts'
 import { demoCatalogue } from './demo-catalogue.ts'
 import { seedDemoCatalogue } from './seed-demo-catalogue.ts'
@@ -24,21 +19,8 @@ describe.each(databaseKinds)('the demo catalogue on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<CatalogTables>({
-      url: testDb.url,
-      dataDir: testDb.dataDir,
-      poolSize: 4,
-    })
-    await migrate(database, [
-      platformMigrations,
-      { name: 'catalog', directory: fileURLToPath(new URL('../../migrations', import.meta.url)) },
-    ])
-    ctx = {
-      store: createStore(database, catalogRepositories),
-      settings: { reservationTtlSeconds: 60 },
-      logger: createLogger({ service: 'catalog-test', level: 'silent' }),
-      now: () => new Date(),
-    }
+    database = await openCatalogDatabase(testDb, { poolSize: 4 })
+    ctx = catalogContextFor(database)
   })
   afterAll(async () => {
     await database.close()

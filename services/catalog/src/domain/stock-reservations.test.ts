@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
-import { createStore } from '@microshop/platform/db/store'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
-import { createLogger } from '@microshop/platform/logger'
+import type { Database } from '@microshop/platform/db/database'
 import {
   createTestDatabase,
   databaseKinds,
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
 import { eventCauseForTest as cause } from '@microshop/platform/testing/event-cause'
-import { catalogRepositories } from '../db/catalog-repositories.ts'
 import type { CatalogTables } from '../db/tables.ts'
+import { catalogContextFor, openCatalogDatabase } from '../testing/catalog-context.ts'
 import type { CatalogContext } from './catalog-context.ts'
 import { createProduct } from './manage-products.ts'
 import {
@@ -35,25 +30,14 @@ describe.each(databaseKinds)('stock reservations on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<CatalogTables>({
-      url: testDb.url,
-      dataDir: testDb.dataDir,
+    database = await openCatalogDatabase(testDb, {
       poolSize: 20,
       // The race below queues a thousand transactions for 20 connections: on a busy machine the
       // last ones wait long for theirs, which is what the test means, not a failure.
       connectTimeoutMs: 300_000,
       onStatement: (text) => sent?.push(text),
     })
-    await migrate(database, [
-      platformMigrations,
-      { name: 'catalog', directory: fileURLToPath(new URL('../../migrations', import.meta.url)) },
-    ])
-    ctx = {
-      store: createStore(database, catalogRepositories),
-      settings: { reservationTtlSeconds: 60 },
-      logger: createLogger({ service: 'catalog-test', level: 'silent' }),
-      now: () => clock ?? new Date(),
-    }
+    ctx = catalogContextFor(database, () => clock ?? new Date())
   })
   afterAll(async () => {
     await database.close()
