@@ -13,7 +13,11 @@ import {
   type JWTPayload,
 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAccessTokenVerifier, type AccessTokenVerifier } from './access-token-verifier.ts'
+import {
+  createAccessTokenVerifier,
+  readableOwner,
+  type AccessTokenVerifier,
+} from './access-token-verifier.ts'
 
 const issuer = 'microshop'
 const audience = 'microshop'
@@ -195,5 +199,13 @@ describe('createAccessTokenVerifier with a remote key set', () => {
     await expect(unreachable(await accessToken(key))).rejects.toMatchObject({
       kind: 'unavailable',
     })
+  })
+})
+
+describe('readableOwner', () => {
+  it("when the caller is a customer, then only their own records are readable; an admin reads everyone's", () => {
+    const userId = randomUUID()
+    expect(readableOwner({ userId, role: 'customer' })).toBe(userId)
+    expect(readableOwner({ userId, role: 'admin' })).toBeUndefined()
   })
 })

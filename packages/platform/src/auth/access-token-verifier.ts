@@ -28,6 +28,14 @@ export interface Caller {
   role: Role
 }
 
+/**
+ * readableOwner is whose records a caller may read: their own (their user id), or everyone's for
+ * an admin (undefined): the owner filter of a service's get and list use cases.
+ */
+export function readableOwner(caller: Caller): string | undefined {
+  return caller.role === 'admin' ? undefined : caller.userId
+}
+
 export type AccessTokenKeys =
   | {
       /** jwksUrl is where the users service publishes its public keys (`/auth/jwks.json`). */

@@ -1,4 +1,4 @@
-import type { Caller } from '@microshop/platform/auth/access-token-verifier'
+import { readableOwner, type Caller } from '@microshop/platform/auth/access-token-verifier'
 import { notFound } from '@microshop/platform/errors'
 import {
   decodePositionCursor,
@@ -11,7 +11,7 @@ import type { OrdersContext } from './orders-context.ts'
 
 /** getOrder reads an order for its owner, or for an admin; anyone else's is not found. */
 export async function getOrder(ctx: OrdersContext, caller: Caller, id: string): Promise<Order> {
-  const order = await ctx.store.orders.find(id, ownerFilter(caller))
+  const order = await ctx.store.orders.find(id, readableOwner(caller))
   if (!order) throw notFound(`No order with id ${id}.`)
   return order
 }
@@ -24,7 +24,7 @@ export async function listOrders(
 ): Promise<Page<Order>> {
   const after = options.cursor ? decodePositionCursor(options.cursor) : undefined
   const orders = await ctx.store.orders.list({
-    userId: ownerFilter(caller),
+    userId: readableOwner(caller),
     status: options.status,
     after,
     limit: options.limit + 1,
@@ -36,5 +36,3 @@ export async function listOrders(
     (order): Position => ({ createdAt: order.createdAt, id: order.id }),
   )
 }
-
-const ownerFilter = (caller: Caller) => (caller.role === 'admin' ? undefined : caller.userId)

@@ -1,4 +1,4 @@
-import type { Caller } from '@microshop/platform/auth/access-token-verifier'
+import { readableOwner, type Caller } from '@microshop/platform/auth/access-token-verifier'
 import { notFound } from '@microshop/platform/errors'
 import { decodePositionCursor, pageFrom, type Page } from '@microshop/platform/pagination'
 import { paymentView, type PaymentView } from './payment.ts'
@@ -11,7 +11,9 @@ export async function getPayment(
   id: string,
 ): Promise<PaymentView> {
   const payment = await ctx.store.payments.find(id)
-  if (!payment || !mayRead(caller, payment.userId)) throw notFound(`No payment with id ${id}.`)
+  const owner = readableOwner(caller)
+  if (!payment || (owner !== undefined && payment.userId !== owner))
+    throw notFound(`No payment with id ${id}.`)
   return paymentView(payment)
 }
 
@@ -23,7 +25,7 @@ export async function listPayments(
 ): Promise<Page<PaymentView>> {
   const after = options.cursor ? decodePositionCursor(options.cursor) : undefined
   const payments = await ctx.store.payments.list({
-    userId: caller.role === 'admin' ? undefined : caller.userId,
+    userId: readableOwner(caller),
     orderId: options.orderId,
     after: after && { createdAt: new Date(after.createdAt), id: after.id },
     limit: options.limit + 1,
@@ -33,6 +35,3 @@ export async function listPayments(
     id: payment.id,
   }))
 }
-
-const mayRead = (caller: Caller, ownerId: string) =>
-  caller.role === 'admin' || caller.userId === ownerId
