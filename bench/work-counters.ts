@@ -1,6 +1,7 @@
 // bench/work-counters.ts counts the work a checkout causes underneath the shop: Postgres
 // transactions committed in the run's databases (and, exactly, the server's write transactions),
-// and events stored in the run's JetStream streams. Divided by confirmed checkouts they say how much each costs, and so where the CPU goes.
+// and events stored in the run's JetStream streams. Divided by confirmed checkouts they say how
+// much each costs, and so where the CPU goes.
 // Where the Postgres has pg_stat_statements loaded, each statement's calls, execution time and
 // WAL records too: which statement of which service a checkout spends its database time on.
 import { jetstreamManager } from '@nats-io/jetstream'

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
+import type { Database } from '@microshop/platform/db/database'
 import {
   createTestDatabase,
   databaseKinds,
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
-import { ordersMigrations } from '../testing/orders-context.ts'
+import { openOrdersDatabase } from '../testing/orders-context.ts'
 import { catalogProductsRepository } from './catalog-products-repository.ts'
 import { RecentPrices } from './recent-prices.ts'
 import type { OrdersTables } from './tables.ts'
@@ -22,12 +20,9 @@ describe.each(databaseKinds)('the prices read model and its memory, on %s', (kin
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<OrdersTables>({
-      url: testDb.url,
-      dataDir: testDb.dataDir,
+    database = await openOrdersDatabase(testDb, {
       onStatement: (text) => void statements.push(text),
     })
-    await migrate(database, [platformMigrations, ordersMigrations])
     for (const [i, id] of [first, second, third].entries()) {
       await sql`insert into catalog_products (id, sku, name, price_amount, currency, version)
                 values (${id}, ${`SKU-${i}`}, 'Thing', 100, 'USD', 1)`.execute(database.db)

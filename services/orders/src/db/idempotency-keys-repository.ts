@@ -50,6 +50,7 @@ export function idempotencyKeysRepository(
           on conflict (user_id, key) do nothing
           returning 1
         )
+        -- placements is read so that it runs (a CTE nobody reads is never evaluated).
         select held, exists (select 1 from claimed) as claimed,
                (select count(*) from placements) as placement_locked
         from lock`.execute(db)

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
+import type { Database } from '@microshop/platform/db/database'
 import { createTestDatabase, type TestDatabase } from '@microshop/platform/testing/databases'
 import type { OrdersTables } from '../db/tables.ts'
-import { ordersContextFor, ordersMigrations } from '../testing/orders-context.ts'
+import { openOrdersDatabase, ordersContextFor } from '../testing/orders-context.ts'
 import type { OrdersContext } from './orders-context.ts'
 import { placeOrder } from './place-order.ts'
 
@@ -22,12 +20,9 @@ describe('round trips of a placement on postgres', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase('postgres')
-    database = await openDatabase<OrdersTables>({
-      url: testDb.url,
-      dataDir: testDb.dataDir,
+    database = await openOrdersDatabase(testDb, {
       onStatement: (text) => void statements.push(text),
     })
-    await migrate(database, [platformMigrations, ordersMigrations])
     await sql`insert into catalog_products (id, sku, name, price_amount, currency, version)
               values (${productId}, 'SKU-1', 'Thing', 250, 'USD', 1)`.execute(database.db)
     ctx = ordersContextFor(database)

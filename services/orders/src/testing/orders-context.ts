@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
+import { openDatabase, type Database, type DatabaseOptions } from '@microshop/platform/db/database'
 import { migrate } from '@microshop/platform/db/migrate'
 import { createStore } from '@microshop/platform/db/store'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
@@ -23,10 +23,18 @@ export const ordersMigrations = {
 
 /**
  * openOrdersDatabase opens a test database with the service's schema: what a replica of the
- * service would hold, for use-case tests that need no HTTP or bus.
+ * service would hold, for use-case tests that need no HTTP or bus; `options` sizes the pool or
+ * listens to the statements.
  */
-export async function openOrdersDatabase(testDb: TestDatabase): Promise<Database<OrdersTables>> {
-  const database = await openDatabase<OrdersTables>({ url: testDb.url, dataDir: testDb.dataDir })
+export async function openOrdersDatabase(
+  testDb: TestDatabase,
+  options: Omit<DatabaseOptions, 'url' | 'dataDir'> = {},
+): Promise<Database<OrdersTables>> {
+  const database = await openDatabase<OrdersTables>({
+    ...options,
+    url: testDb.url,
+    dataDir: testDb.dataDir,
+  })
   await migrate(database, [platformMigrations, ordersMigrations])
   return database
 }
