@@ -212,9 +212,11 @@ async function checkOut(options: CheckoutStepOptions, arrival: Arrival, index: n
   if (settled) arrival.settledMs = settled.atMs - arrival.dueMs
 }
 
-// refuser tells the gateway's refusal (its queue for orders) from orders' own (admission control).
+// refuser tells the gateway's refusals (its queue for orders, or orders' room as orders last
+// reported it) from orders' own (admission control).
 function refuser(problemText: string): string {
-  if (problemText.includes('service is busy')) return 'gateway'
+  if (problemText.includes('service is busy')) return 'gateway queue'
+  if (problemText.includes('as much work in flight as it can finish')) return 'gateway admission'
   if (problemText.includes('as many orders as it can settle')) return 'orders'
   return 'other'
 }

@@ -33,6 +33,11 @@ interface StandInService {
   url: string
   seen: SeenRequest[]
   ready: boolean
+  /**
+   * room, when set, is how many new resources (POSTs to its collection) it takes: each takes one,
+   * and its answer says how many there were as it arrived (`Admission-Capacity`); at 0 it refuses.
+   */
+  room?: number | undefined
   /** releaseHeld answers every request to `/hold` that is still waiting. */
   releaseHeld(): void
   stop(): Promise<void>
@@ -54,9 +59,8 @@ async function startStandIn(name: UpstreamName): Promise<StandInService> {
     request.on('end', () => {
       const url = request.url ?? '/'
       const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-        response
-          .writeHead(status, { 'content-type': 'application/json', ...headers })
-          .end(JSON.stringify(body))
+        response.writeHead(status, { 'content-type': 'application/json', ...headers })
+        response.end(JSON.stringify(body))
       }
       if (url === '/health/ready') reply(standIn.ready ? 200 : 503, { ready: standIn.ready })
       else if (url === '/openapi.json') reply(200, openapiOf(name))
@@ -68,7 +72,12 @@ async function startStandIn(name: UpstreamName): Promise<StandInService> {
           body: Buffer.concat(chunks).toString('utf8'),
         })
         // `/slow` never answers: the gateway's timeout has to. `/hold` answers when released.
-        if (url.endsWith('/hold')) held.push(() => reply(200, { service: name }))
+        if (request.method === 'POST' && url === `/${name}` && standIn.room !== undefined) {
+          const capacity = { 'admission-capacity': `free=${standIn.room}, settling=0` }
+          if (standIn.room === 0) reply(503, {}, { ...capacity, 'retry-after': '1' })
+          else reply(200, { service: name }, capacity)
+          standIn.room = Math.max(0, standIn.room - 1)
+        } else if (url.endsWith('/hold')) held.push(() => reply(200, { service: name }))
         else if (url.endsWith('/created')) reply(202, {}, { location: `/${name}/42` })
         else if (url.endsWith('/bye'))
           reply(200, {}, { connection: 'close', 'keep-alive': 'timeout=1' })
@@ -572,6 +581,68 @@ describe('startGatewayService with slow clients', () => {
       shop.standIns.catalog.releaseHeld()
       expect((await Promise.all(open)).map((response) => response.status)).toEqual([200, 200])
       expect((await fetch(`${shop.url}/api/auth/jwks.json`)).status).toBe(200)
+    } finally {
+      await shop.close()
+    }
+  })
+})
+
+describe('startGatewayService in front of orders at capacity', () => {
+  it('when orders says it has no room, then the gateway refuses new orders itself until it has', async () => {
+    const shop = await startShop()
+    try {
+      const { orders } = shop.standIns
+      const authorization = `Bearer ${await shop.issuer.tokenFor('customer')}`
+      const placeOrder = () =>
+        fetch(`${shop.url}/api/orders`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: '{}',
+        })
+      const postsSeen = () =>
+        orders.seen.filter((request) => request.method === 'POST' && request.url === '/orders')
+          .length
+
+      // Room for one as this order arrived, which it took: the client never sees the header.
+      orders.room = 1
+      const first = await placeOrder()
+      expect(first.status).toBe(200)
+      expect(first.headers.get('admission-capacity')).toBeNull()
+
+      const refused = await placeOrder()
+      expect(refused.status).toBe(503)
+      expect(refused.headers.get('retry-after')).toBe('1')
+      expect(await refused.json()).toMatchObject({
+        type: '/problems/service-unavailable',
+        detail:
+          'The orders service has as much work in flight as it can finish in time; try again shortly.',
+        instance: '/api/orders',
+      })
+      expect(postsSeen()).toBe(1)
+      // Reads, and other writes, are not held.
+      expect((await fetch(`${shop.url}/api/orders`, { headers: { authorization } })).status).toBe(
+        200,
+      )
+      const cancel = await fetch(`${shop.url}/api/orders/1/cancel`, {
+        method: 'POST',
+        headers: { authorization },
+      })
+      expect(cancel.status).toBe(200)
+
+      // With nothing heard for a second, one order goes on to learn the room again: now three.
+      orders.room = 3
+      await waitFor(async () => (await placeOrder()).status === 200)
+      const next = [await placeOrder(), await placeOrder(), await placeOrder()]
+      expect(next.map((response) => response.status)).toEqual([200, 200, 503])
+      expect(postsSeen()).toBe(4)
+      const body = (await next[2]?.json()) as { detail: string }
+      expect(body.detail).toContain('as much work in flight')
+
+      // An orders that bounds nothing says nothing: then nothing is held.
+      orders.room = undefined
+      await waitFor(async () => (await placeOrder()).status === 200)
+      const free = await Promise.all([placeOrder(), placeOrder(), placeOrder()])
+      expect(free.map((response) => response.status)).toEqual([200, 200, 200])
     } finally {
       await shop.close()
     }

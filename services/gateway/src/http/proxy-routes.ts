@@ -6,10 +6,19 @@ import { isIP } from 'node:net'
 import { Agent, BalancedPool, interceptors, type Dispatcher } from 'undici'
 import type { AccessTokenVerifier } from '@microshop/platform/auth/access-token-verifier'
 import { bearerToken } from '@microshop/platform/auth/bearer-auth'
+import {
+  ADMISSION_CAPACITY_HEADER,
+  parseAdmissionCapacity,
+} from '@microshop/platform/http/admission-capacity'
 import type { HttpApp } from '@microshop/platform/http/app'
 import type { Upstream, UpstreamName } from '../config.ts'
 import { clientAddress } from './client-address.ts'
-import { sendUpstreamBusy, sendUpstreamFailure } from './upstream-failure.ts'
+import { EdgeAdmission } from './edge-admission.ts'
+import {
+  sendUpstreamAtCapacity,
+  sendUpstreamBusy,
+  sendUpstreamFailure,
+} from './upstream-failure.ts'
 import { UpstreamSlots } from './upstream-slots.ts'
 
 /**
@@ -24,6 +33,11 @@ export interface ProxyRoute {
   upstream: UpstreamName
   rewritePrefix: string
   access: Access
+  /**
+   * admitsCreates: a POST to the prefix itself (a new order) goes on only while the upstream
+   * says it has room for it, and is refused here otherwise (edge-admission.ts).
+   */
+  admitsCreates?: boolean
 }
 
 /** proxyRoutes is the public API's map: `/api/<x>` on the gateway is `/<x>` on the service that owns it. */
@@ -36,7 +50,13 @@ export const proxyRoutes: readonly ProxyRoute[] = [
     rewritePrefix: '/products',
     access: 'public-reads',
   },
-  { prefix: '/api/orders', upstream: 'orders', rewritePrefix: '/orders', access: 'signed-in' },
+  {
+    prefix: '/api/orders',
+    upstream: 'orders',
+    rewritePrefix: '/orders',
+    access: 'signed-in',
+    admitsCreates: true,
+  },
   {
     prefix: '/api/payments',
     upstream: 'payments',
@@ -83,7 +103,8 @@ const RETRYABLE_READ_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'ECONNREFU
  * the next one by weight and weighs down a replica that refuses connections; one URL whose name
  * has several addresses (a service scaled by compose, a headless Service) gets each request sent
  * to the next address. A failing upstream gets a 503 (down), 504 (too slow) or 502 (broken
- * answer) problem.
+ * answer) problem. Where an upstream bounds its work (orders' checkouts), the gateway forwards
+ * only what it has room for, and refuses the rest at once (503 + Retry-After).
  */
 export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOptions) {
   for (const route of proxyRoutes) {
@@ -103,6 +124,9 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
       const bodyParser = { parseAs: 'buffer' as const, bodyLimit: options.bodyLimitBytes }
       scope.addContentTypeParser('application/json', bodyParser, bufferedBody)
       scope.addContentTypeParser('*', bodyParser, bufferedBody)
+      const admission = route.admitsCreates ? new EdgeAdmission() : undefined
+      const sequences = new WeakMap<object, number>()
+      if (admission) scope.addHook('preHandler', admitCreate(route, admission, sequences, upstream))
       scope.addHook('preHandler', takeSlot(slots, upstream))
 
       await scope.register(proxy, {
@@ -116,7 +140,16 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
         undici: dispatcher,
         replyOptions: {
           rewriteRequestHeaders: (request, headers) => outgoingHeaders(request, headers),
-          rewriteHeaders: (headers) => publicHeaders(headers, route),
+          rewriteHeaders: (headers, request) => {
+            const sequence = request && sequences.get(request)
+            if (admission && sequence !== undefined) {
+              admission.answered(
+                sequence,
+                parseAdmissionCapacity(headers[ADMISSION_CAPACITY_HEADER]),
+              )
+            }
+            return publicHeaders(headers, route)
+          },
           onError: (reply, { error }) => sendUpstreamFailure(reply, upstream, error),
           // One retry, and only of a read that was never answered (see RETRYABLE_READ_CODES). A
           // write is not retried here: its body is a stream already on its way; the client
@@ -171,6 +204,28 @@ function takeSlot(slots: UpstreamSlots, upstream: Upstream) {
   }
 }
 
+// admitCreate refuses a new resource (a POST to the route's prefix) its upstream has no room
+// for, and numbers the ones it lets through for the upstream's answer to say how much room is left.
+function admitCreate(
+  route: ProxyRoute,
+  admission: EdgeAdmission,
+  sequences: WeakMap<object, number>,
+  upstream: Upstream,
+) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST' || pathOf(request.url) !== route.prefix) return
+    const sequence = admission.forward()
+    if (sequence === undefined) return sendUpstreamAtCapacity(reply, upstream)
+    sequences.set(request, sequence)
+  }
+}
+
+function pathOf(url: string): string {
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path
+}
+
 function requireToken(route: ProxyRoute, verify: AccessTokenVerifier) {
   return async (request: FastifyRequest) => {
     if (route.access === 'public-reads' && READ_METHODS.has(request.method)) return
@@ -199,12 +254,13 @@ function outgoingHeaders(
   return headers
 }
 
-// publicHeaders drops the upstream connection's own headers (RFC 9110: hop-by-hop), which are
-// not the client's, and turns a service's own path in Location (`/orders/1`) into the public one
+// publicHeaders drops the upstream connection's own headers (RFC 9110: hop-by-hop) and its word
+// on its room (for the gateway alone), which are not the client's, and turns a service's own path in Location (`/orders/1`) into the public one
 // (`/api/orders/1`); absolute URLs and other paths pass unchanged.
 function publicHeaders(headers: IncomingHttpHeaders, route: ProxyRoute): IncomingHttpHeaders {
   delete headers.connection
   delete headers['keep-alive']
+  delete headers[ADMISSION_CAPACITY_HEADER]
   const { location } = headers
   if (
     location !== undefined &&

@@ -85,6 +85,28 @@ export function sendUpstreamBusy(
     )
 }
 
+/**
+ * sendUpstreamAtCapacity answers a request its service said it has no room for (edge-admission.ts):
+ * 503 with `Retry-After`, as the service itself would, without the wait for it to say so. The
+ * request's own log line records it; shedding the excess is the shop working as meant.
+ */
+export function sendUpstreamAtCapacity(
+  reply: FastifyReply<RouteGenericInterface, RawServerBase>,
+  upstream: Upstream,
+) {
+  return reply
+    .code(503)
+    .header('retry-after', '1')
+    .type('application/problem+json')
+    .send(
+      problem(
+        503,
+        `The ${upstream.name} service has as much work in flight as it can finish in time; try again shortly.`,
+        { instance: uriReference(reply.request.url) },
+      ),
+    )
+}
+
 function errorCodes(error: unknown): Set<string> {
   const codes = new Set<string>()
   let current: unknown = error

@@ -1,5 +1,13 @@
 import { AppError } from '@microshop/platform/errors'
 
+/** CheckoutRoom is the room for new checkouts that a placement's answer tells the gateway. */
+export interface CheckoutRoom {
+  /** free is how many more checkouts would be admitted. */
+  free: number
+  /** settlingPerSecond is how fast checkouts in flight settle, freeing places. */
+  settlingPerSecond: number
+}
+
 /** AdmissionSettings bound the checkouts in flight, from config.ts. */
 export interface AdmissionSettings {
   /** targetSagaMs is how long a checkout should take from placed to settled; the limit follows it. */
@@ -27,11 +35,16 @@ const SAMPLE_WINDOW = 64
  * the target `targetSagaMs`, the limit is `inFlight x target / observed`, smoothed and clamped.
  * Sagas already admitted are finished first: new ones wait for their places. Between counts,
  * this replica keeps the count up to date with what it admitted and saw settle.
+ *
+ * Each answer to a placement tells the gateway the room left (`capacityAsOf`), so that it can
+ * refuse the excess itself, at once, instead of queueing it on this service's event loop.
  */
 export class CheckoutAdmission {
   private inFlight = 0
   private admittedSinceCount = 0
   private settledSinceCount = 0
+  private admissions = 0
+  private meanSagaMs: number | undefined
   private limitNow: number
   private readonly smoothing: number
   private readonly recentMs: number[] = []
@@ -53,8 +66,7 @@ export class CheckoutAdmission {
    */
   admit(): void {
     if (this.settings.maxInFlight === 0) return
-    const inFlight = Math.max(0, this.inFlight + this.admittedSinceCount - this.settledSinceCount)
-    if (inFlight >= this.limit) {
+    if (this.estimatedInFlight() >= this.limit) {
       throw new AppError(
         'unavailable',
         'The shop is taking as many orders as it can settle right now; please retry shortly.',
@@ -62,6 +74,28 @@ export class CheckoutAdmission {
       )
     }
     this.admittedSinceCount++
+    this.admissions++
+  }
+
+  /** mark is taken when a placement arrives, for its answer's `capacityAsOf`. */
+  mark(): number {
+    return this.admissions
+  }
+
+  /**
+   * capacityAsOf is the room for new checkouts as the placement that took `mark` found it on
+   * arrival, brought up to now: the places free now plus those admitted since (the gateway
+   * counts what it sent after that placement itself), and how fast sagas settle, from Little's
+   * law (in flight / mean time a saga takes; 0 until one settled). Undefined with admission off.
+   */
+  capacityAsOf(mark: number): CheckoutRoom | undefined {
+    if (this.settings.maxInFlight === 0) return undefined
+    const inFlight = this.estimatedInFlight()
+    return {
+      free: Math.max(0, this.limit - inFlight + (this.admissions - mark)),
+      settlingPerSecond:
+        this.meanSagaMs === undefined ? 0 : (inFlight * 1000) / Math.max(this.meanSagaMs, 1),
+    }
   }
 
   /** settled records how long a checkout took from placed to CONFIRMED, REJECTED or CANCELLED. */
@@ -77,13 +111,27 @@ export class CheckoutAdmission {
     this.admittedSinceCount = 0
     this.settledSinceCount = 0
     const observedMs = percentile(this.recentMs, 0.9)
+    const meanMs = mean(this.recentMs)
     this.recentMs.length = 0
-    if (observedMs === undefined) return
+    if (observedMs === undefined || meanMs === undefined) return
+    this.meanSagaMs =
+      this.meanSagaMs === undefined
+        ? meanMs
+        : this.smoothing * meanMs + (1 - this.smoothing) * this.meanSagaMs
     const { targetSagaMs, minInFlight, maxInFlight } = this.settings
     const estimate = (Math.max(inFlight, minInFlight) * targetSagaMs) / Math.max(observedMs, 1)
     const next = this.smoothing * estimate + (1 - this.smoothing) * this.limitNow
     this.limitNow = Math.min(maxInFlight, Math.max(minInFlight, next))
   }
+
+  private estimatedInFlight(): number {
+    return Math.max(0, this.inFlight + this.admittedSinceCount - this.settledSinceCount)
+  }
+}
+
+function mean(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined
+  return values.reduce((sum, value) => sum + value, 0) / values.length
 }
 
 function percentile(values: readonly number[], p: number): number | undefined {

@@ -604,3 +604,46 @@ describe.each(databaseKinds)('orders API on %s', (kind) => {
     expect(response.json()).toEqual({ status: 'ready', checks: { database: 'ok', bus: 'ok' } })
   })
 })
+
+describe.each(databaseKinds)('orders admission on %s', (kind) => {
+  let harness: OrdersHarness
+
+  beforeAll(async () => {
+    harness = await startOrdersHarness(kind, {
+      CHECKOUT_MAX_IN_FLIGHT: '2',
+      CHECKOUT_MIN_IN_FLIGHT: '1',
+    })
+  })
+  afterAll(async () => {
+    await harness.close()
+  })
+
+  it('when the checkouts in flight fill every place, then the next is refused with 503, and each answer tells the room left', async () => {
+    const lamp = await harness.addProduct({ sku: 'LAMP-ADMIT', amount: 999 })
+    const customer = await harness.signIn()
+    const place = () =>
+      harness.service.app.inject({
+        method: 'POST',
+        url: '/orders',
+        headers: { authorization: customer.authorization },
+        payload: { items: [{ productId: lamp, quantity: 1 }], paymentMethod: 'pm_card_visa' },
+      })
+
+    const answers = [await place(), await place(), await place()]
+    expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202, 503])
+    // As each arrived: two places free, then one, then none (nothing has settled yet).
+    expect(answers.map((answer) => answer.headers['admission-capacity'])).toEqual([
+      'free=2, settling=0',
+      'free=1, settling=0',
+      'free=0, settling=0',
+    ])
+    const refused = answers[2]
+    expect(refused?.headers['retry-after']).toBe('1')
+    expect(refused?.json<ProblemBody>().detail).toContain('as many orders as it can settle')
+    const { rows } = await sql<{ count: number }>`
+      select count(*)::int as count from orders where user_id = ${customer.userId}`.execute(
+      harness.service.database.db,
+    )
+    expect(rows[0]?.count).toBe(2)
+  })
+})

@@ -1,5 +1,10 @@
 import type { BearerAuth } from '@microshop/platform/auth/bearer-auth'
+import {
+  ADMISSION_CAPACITY_HEADER,
+  formatAdmissionCapacity,
+} from '@microshop/platform/http/admission-capacity'
 import type { HttpApp } from '@microshop/platform/http/app'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { withResponseHeaders } from '@microshop/platform/http/openapi-document'
 import { problemResponseSchema as problem } from '@microshop/platform/http/problem'
 import { getOrder, listOrders } from '../domain/browse-orders.ts'
@@ -60,9 +65,12 @@ export function registerOrderRoutes(
           401: problem('No valid access token.'),
           409: problem('A request with this Idempotency-Key is still in progress.'),
           422: problem('A product is not in the catalogue, or the key was used with another body.'),
-          503: problem('The catalogue could not be reached to price the order.'),
+          503: problem(
+            'The shop has as many checkouts in flight as it can settle (with `Retry-After`), or the catalogue could not be reached to price the order.',
+          ),
         },
       },
+      ...tellsCapacity(ctx),
     },
     async (request, reply) => {
       const caller = await auth.requireUser(request)
@@ -157,4 +165,24 @@ export function registerOrderRoutes(
       return cancelOrder(ctx, caller, request.params.id, request.trace.traceparent)
     },
   )
+}
+
+/**
+ * tellsCapacity puts admission control's room on every answer to a placement, admitted or not
+ * (`Admission-Capacity`, as of the request's arrival): the gateway forwards a checkout only while
+ * there is room for it, and refuses the rest itself, at once (decision 0015).
+ */
+function tellsCapacity(ctx: OrdersContext) {
+  const marks = new WeakMap<FastifyRequest, number>()
+  return {
+    onRequest: async (request: FastifyRequest) => {
+      marks.set(request, ctx.admission.mark())
+    },
+    onSend: async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const mark = marks.get(request)
+      const capacity = mark === undefined ? undefined : ctx.admission.capacityAsOf(mark)
+      if (capacity) void reply.header(ADMISSION_CAPACITY_HEADER, formatAdmissionCapacity(capacity))
+      return payload
+    },
+  }
 }

@@ -1259,7 +1259,7 @@ export interface operations {
       }
       429: components['responses']['TooManyRequests']
       502: components['responses']['BadGateway']
-      /** @description The catalogue could not be reached to price the order. */
+      /** @description The shop has as many checkouts in flight as it can settle (with `Retry-After`), or the catalogue could not be reached to price the order. */
       503: {
         headers: {
           'X-Request-Id': components['headers']['XRequestId']
