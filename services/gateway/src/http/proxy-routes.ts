@@ -120,13 +120,14 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
     await app.register(async (scope) => {
       const dispatcher = upstreamDispatcher(upstream.urls, undiciOptions)
       scope.addHook('onClose', () => dispatcher.close())
+      const admission = route.admitsCreates ? new EdgeAdmission() : undefined
+      const sequences = new WeakMap<object, number>()
+      // Refused before anything else is done for it: no token check, no body read.
+      if (admission) scope.addHook('onRequest', admitCreate(route, admission, sequences, upstream))
       if (route.access !== 'public') scope.addHook('onRequest', requireToken(route, options.verify))
       const bodyParser = { parseAs: 'buffer' as const, bodyLimit: options.bodyLimitBytes }
       scope.addContentTypeParser('application/json', bodyParser, bufferedBody)
       scope.addContentTypeParser('*', bodyParser, bufferedBody)
-      const admission = route.admitsCreates ? new EdgeAdmission() : undefined
-      const sequences = new WeakMap<object, number>()
-      if (admission) scope.addHook('preHandler', admitCreate(route, admission, sequences, upstream))
       scope.addHook('preHandler', takeSlot(slots, upstream))
 
       await scope.register(proxy, {
@@ -206,6 +207,9 @@ function takeSlot(slots: UpstreamSlots, upstream: Upstream) {
 
 // admitCreate refuses a new resource (a POST to the route's prefix) its upstream has no room
 // for, and numbers the ones it lets through for the upstream's answer to say how much room is left.
+// It runs first, as the headers arrive, so that a refusal costs no token check and no body read.
+// One numbered but then not sent (a bad token, a body over the limit) counts as sent until the
+// next answer.
 function admitCreate(
   route: ProxyRoute,
   admission: EdgeAdmission,
