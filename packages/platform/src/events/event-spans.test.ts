@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto'
 import Type from 'typebox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineEvent } from '@microshop/contracts/define-event'
-import { openDatabase, type Database } from '../db/database.ts'
-import { migrate } from '../db/migrate.ts'
+import type { Database } from '../db/database.ts'
 import { createLogger } from '../logger.ts'
 import { startTelemetry } from '../telemetry.ts'
-import { createTestDatabase, type TestDatabase } from '../testing/databases.ts'
+import {
+  createTestDatabase,
+  openMigratedDatabase,
+  type TestDatabase,
+} from '../testing/databases.ts'
 import { inMemorySpans, type RecordedSpan } from '../testing/recorded-spans.ts'
 import { waitFor } from '../testing/wait-for.ts'
 import { InProcessBroker, InProcessEventBus } from './in-process-event-bus.ts'
@@ -35,8 +38,7 @@ describe('the spans of an event', () => {
       spanProcessors: [recorded.processor],
     })
     testDb = await createTestDatabase('pglite')
-    database = await openDatabase<unknown>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [platformMigrations])
+    database = await openMigratedDatabase(testDb, [platformMigrations])
   })
   afterAll(async () => {
     await database.close()

@@ -4,9 +4,13 @@ import Type from 'typebox'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { defineEvent } from '@microshop/contracts/define-event'
 import { openDatabase, type Database } from '../db/database.ts'
-import { migrate } from '../db/migrate.ts'
 import { createLogger } from '../logger.ts'
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../testing/databases.ts'
+import {
+  createTestDatabase,
+  openMigratedDatabase,
+  databaseKinds,
+  type TestDatabase,
+} from '../testing/databases.ts'
 import { listDeadLetters, recordDeadLetters } from './dead-letters.ts'
 import { InProcessBroker, InProcessEventBus } from './in-process-event-bus.ts'
 import { consumeOnce, handleOnce, pruneInbox, wasHandled } from './inbox.ts'
@@ -47,8 +51,7 @@ describe.each(databaseKinds)('inbox on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<unknown>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [platformMigrations])
+    database = await openMigratedDatabase(testDb, [platformMigrations])
     await sql`create table balances (account text primary key, points int not null)`.execute(
       database.db,
     )

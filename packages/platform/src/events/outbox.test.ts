@@ -7,10 +7,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { defineEvent } from '@microshop/contracts/define-event'
 import type { CloudEvent } from '@microshop/contracts/envelope'
 import { openDatabase, type Database } from '../db/database.ts'
-import { migrate } from '../db/migrate.ts'
 import { createStore } from '../db/store.ts'
 import { createLogger } from '../logger.ts'
-import { createTestDatabase, databaseKinds, type TestDatabase } from '../testing/databases.ts'
+import {
+  createTestDatabase,
+  openMigratedDatabase,
+  databaseKinds,
+  type TestDatabase,
+} from '../testing/databases.ts'
 import {
   natsServerAvailable,
   startOwnNatsServer,
@@ -98,8 +102,7 @@ describe.each(databaseKinds)('outbox on %s', (kind) => {
   // One database per kind keeps PGlite's start-up out of every test; each test starts empty.
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<unknown>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [platformMigrations])
+    database = await openMigratedDatabase(testDb, [platformMigrations])
   })
 
   afterAll(async () => {

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { openDatabase, type Database, type DatabaseOptions } from '../db/database.ts'
+import { migrate, type MigrationSource } from '../db/migrate.ts'
 
 export type DatabaseKind = 'pglite' | 'postgres'
 
@@ -34,6 +36,24 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     dataDir: 'memory://',
     drop: () => withAdmin((client) => client.query(`drop database if exists ${name} with (force)`)),
   }
+}
+
+/**
+ * openMigratedDatabase opens `testDb` with `migrations` applied in order, as a service's start-up
+ * applies its own; `options` sizes the pool or listens to the statements.
+ */
+export async function openMigratedDatabase<Tables>(
+  testDb: TestDatabase,
+  migrations: MigrationSource[],
+  options: Omit<DatabaseOptions, 'url' | 'dataDir'> = {},
+): Promise<Database<Tables>> {
+  const database = await openDatabase<Tables>({
+    ...options,
+    url: testDb.url,
+    dataDir: testDb.dataDir,
+  })
+  await migrate(database, migrations)
+  return database
 }
 
 async function withAdmin(work: (client: pg.Client) => Promise<unknown>): Promise<void> {

@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url'
-import { openDatabase, type Database, type DatabaseOptions } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database, DatabaseOptions } from '@microshop/platform/db/database'
 import { createStore } from '@microshop/platform/db/store'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createLogger } from '@microshop/platform/logger'
-import type { TestDatabase } from '@microshop/platform/testing/databases'
+import { openMigratedDatabase, type TestDatabase } from '@microshop/platform/testing/databases'
 import { catalogRepositories } from '../db/catalog-repositories.ts'
 import type { CatalogTables } from '../db/tables.ts'
 import type { CatalogContext } from '../domain/catalog-context.ts'
@@ -23,13 +22,7 @@ export async function openCatalogDatabase(
   testDb: TestDatabase,
   options: Omit<DatabaseOptions, 'url' | 'dataDir'> = {},
 ): Promise<Database<CatalogTables>> {
-  const database = await openDatabase<CatalogTables>({
-    ...options,
-    url: testDb.url,
-    dataDir: testDb.dataDir,
-  })
-  await migrate(database, [platformMigrations, catalogMigrations])
-  return database
+  return openMigratedDatabase(testDb, [platformMigrations, catalogMigrations], options)
 }
 
 /** catalogContextFor is a use-case context over `database`, with a 60 s reservation time. */

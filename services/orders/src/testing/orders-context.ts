@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { openDatabase, type Database, type DatabaseOptions } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database, DatabaseOptions } from '@microshop/platform/db/database'
 import { createStore } from '@microshop/platform/db/store'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createLogger } from '@microshop/platform/logger'
-import type { TestDatabase } from '@microshop/platform/testing/databases'
+import { openMigratedDatabase, type TestDatabase } from '@microshop/platform/testing/databases'
 import { catalogProductFetcher } from '../clients/catalog-client.ts'
 import { ordersRepositories } from '../db/orders-repositories.ts'
 import type { OrdersTables } from '../db/tables.ts'
@@ -30,13 +29,7 @@ export async function openOrdersDatabase(
   testDb: TestDatabase,
   options: Omit<DatabaseOptions, 'url' | 'dataDir'> = {},
 ): Promise<Database<OrdersTables>> {
-  const database = await openDatabase<OrdersTables>({
-    ...options,
-    url: testDb.url,
-    dataDir: testDb.dataDir,
-  })
-  await migrate(database, [platformMigrations, ordersMigrations])
-  return database
+  return openMigratedDatabase(testDb, [platformMigrations, ordersMigrations], options)
 }
 
 /** ordersContextFor is a use-case context over `database`, with the default settings. */

@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PaymentRequested } from '@microshop/contracts/orders-events'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database } from '@microshop/platform/db/database'
 import { createStore } from '@microshop/platform/db/store'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createLogger } from '@microshop/platform/logger'
 import { createTestDatabase, type TestDatabase } from '@microshop/platform/testing/databases'
 import { eventCauseForTest } from '@microshop/platform/testing/event-cause'
 import { paymentsRepositories } from '../db/payments-repositories.ts'
 import type { PaymentsTables } from '../db/tables.ts'
 import { SimulatedProcessor } from '../processor/simulated-processor.ts'
+import { openPaymentsDatabase } from '../testing/payments-database.ts'
 import { openSimulatedProcessorDatabase } from '../testing/simulated-processor-database.ts'
 import { chargeForOrder } from './charge-payment.ts'
 import type { PaymentsContext } from './payments-context.ts'
@@ -31,18 +29,9 @@ describe('round trips of the payment steps on postgres', () => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase('postgres')
-    database = await openDatabase<PaymentsTables>({
-      url: testDb.url,
-      dataDir: testDb.dataDir,
+    database = await openPaymentsDatabase(testDb, {
       onStatement: (sql) => void statements.push(sql),
     })
-    await migrate(database, [
-      platformMigrations,
-      {
-        name: 'payments',
-        directory: fileURLToPath(new URL('../../migrations', import.meta.url)),
-      },
-    ])
     processorDb = await openSimulatedProcessorDatabase()
     ctx = {
       store: createStore(database, paymentsRepositories),

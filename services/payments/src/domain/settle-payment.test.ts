@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { PaymentRequested } from '@microshop/contracts/orders-events'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database } from '@microshop/platform/db/database'
 import { createStore } from '@microshop/platform/db/store'
-import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { createLogger } from '@microshop/platform/logger'
 import {
   createTestDatabase,
@@ -19,13 +16,12 @@ import type { PaymentsTables } from '../db/tables.ts'
 import { TransientProcessorError } from '../processor/payment-processor.ts'
 import { SimulatedProcessor } from '../processor/simulated-processor.ts'
 import { FaultyProcessor } from '../testing/faulty-processor.ts'
+import { openPaymentsDatabase } from '../testing/payments-database.ts'
 import { chargeForOrder } from './charge-payment.ts'
 import { reconcilePayments } from './reconcile-payments.ts'
 import { settleClosedOrder } from './settle-closed-order.ts'
 import type { PaymentsContext } from './payments-context.ts'
 import type { Cause } from './settle-payment.ts'
-
-const migrations = (folder: string) => fileURLToPath(new URL(`../../${folder}`, import.meta.url))
 
 describe.each(databaseKinds)('settling payments on %s', (kind) => {
   let testDb: TestDatabase
@@ -35,12 +31,7 @@ describe.each(databaseKinds)('settling payments on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<PaymentsTables>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [
-      platformMigrations,
-      { name: 'payments', directory: migrations('migrations') },
-      { name: 'simulated-processor', directory: migrations('migrations/simulated-processor') },
-    ])
+    database = await openPaymentsDatabase(testDb, { withProcessor: true })
     processor = new FaultyProcessor(SimulatedProcessor.in(database))
     deps = {
       store: createStore(database, paymentsRepositories),

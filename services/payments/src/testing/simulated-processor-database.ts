@@ -1,12 +1,12 @@
-import { fileURLToPath } from 'node:url'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database } from '@microshop/platform/db/database'
 import {
   createTestDatabase,
+  openMigratedDatabase,
   type DatabaseKind,
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
 import type { SimulatedProcessorTables } from '../processor/simulated-processor.ts'
+import { simulatedProcessorMigrations } from './payments-database.ts'
 
 /**
  * openSimulatedProcessorDatabase gives tests a database for the simulated processor's records,
@@ -18,15 +18,8 @@ export async function openSimulatedProcessorDatabase(
   kind: DatabaseKind = 'postgres',
 ): Promise<{ database: Database<SimulatedProcessorTables>; close: () => Promise<void> }> {
   const testDb: TestDatabase = await createTestDatabase(kind)
-  const database = await openDatabase<SimulatedProcessorTables>({
-    url: testDb.url,
-    dataDir: testDb.dataDir,
-  })
-  await migrate(database, [
-    {
-      name: 'simulated-processor',
-      directory: fileURLToPath(new URL('../../migrations/simulated-processor', import.meta.url)),
-    },
+  const database = await openMigratedDatabase<SimulatedProcessorTables>(testDb, [
+    simulatedProcessorMigrations,
   ])
   return {
     database,

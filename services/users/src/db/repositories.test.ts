@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database } from '@microshop/platform/db/database'
 import {
   createTestDatabase,
   databaseKinds,
@@ -11,11 +9,10 @@ import {
 import { admitLoginAttempt } from '../domain/login-throttle.ts'
 import { loginThrottlesRepository } from './login-throttles-repository.ts'
 import { sessionsRepository } from './sessions-repository.ts'
+import { openUsersDatabase } from '../testing/users-database.ts'
 import type { UsersTables } from './tables.ts'
 import type { NewAccount } from '../domain/users-context.ts'
 import { usersRepository } from './users-repository.ts'
-
-const migrations = fileURLToPath(new URL('../../migrations', import.meta.url))
 
 describe.each(databaseKinds)('users repositories on %s', (kind) => {
   let testDb: TestDatabase
@@ -26,8 +23,7 @@ describe.each(databaseKinds)('users repositories on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<UsersTables>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [{ name: 'users', directory: migrations }])
+    database = await openUsersDatabase(testDb)
     users = usersRepository(database.db)
     sessions = sessionsRepository(database.db)
     throttles = loginThrottlesRepository(database.db)

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import argon2 from 'argon2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openDatabase, type Database } from '@microshop/platform/db/database'
-import { migrate } from '@microshop/platform/db/migrate'
+import type { Database } from '@microshop/platform/db/database'
 import { createLogger } from '@microshop/platform/logger'
 import {
   createTestDatabase,
@@ -11,6 +9,7 @@ import {
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
 import { loadUsersConfig } from '../config.ts'
+import { openUsersDatabase } from '../testing/users-database.ts'
 import type { UsersTables } from '../db/tables.ts'
 import { createUsersContext } from '../service.ts'
 import { loadSigningKeys } from '../signing-keys.ts'
@@ -23,7 +22,6 @@ import { FORGET_AFTER_MS } from './login-throttle.ts'
 import { registerUser } from './register-user.ts'
 import { hashRefreshToken } from './tokens.ts'
 
-const migrations = fileURLToPath(new URL('../../migrations', import.meta.url))
 const password = 'correct horse battery'
 const CLIENT = '192.0.2.10'
 
@@ -36,8 +34,7 @@ describe.each(databaseKinds)('account use cases on %s', (kind) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(kind)
-    database = await openDatabase<UsersTables>({ url: testDb.url, dataDir: testDb.dataDir })
-    await migrate(database, [{ name: 'users', directory: migrations }])
+    database = await openUsersDatabase(testDb)
     const config = loadUsersConfig({ DATA_DIR: 'memory://', LOG_LEVEL: 'silent' })
     const created = await createUsersContext(
       database,
