@@ -35,7 +35,7 @@ interface StandInService {
   ready: boolean
   /**
    * room, when set, is how many new resources (POSTs to its collection) it takes: each takes one,
-   * and its answer says how many there were as it arrived (`Admission-Capacity`); at 0 it refuses.
+   * and its answer says how many are left (`Admission-Capacity`); at 0 it refuses.
    */
   room?: number | undefined
   /** releaseHeld answers every request to `/hold` that is still waiting. */
@@ -73,10 +73,11 @@ async function startStandIn(name: UpstreamName): Promise<StandInService> {
         })
         // `/slow` never answers: the gateway's timeout has to. `/hold` answers when released.
         if (request.method === 'POST' && url === `/${name}` && standIn.room !== undefined) {
-          const capacity = { 'admission-capacity': `free=${standIn.room}, settling=0` }
-          if (standIn.room === 0) reply(503, {}, { ...capacity, 'retry-after': '1' })
-          else reply(200, { service: name }, capacity)
+          const admitted = standIn.room > 0
           standIn.room = Math.max(0, standIn.room - 1)
+          const capacity = { 'admission-capacity': `free=${standIn.room}, placing=0, settling=0` }
+          if (admitted) reply(200, { service: name }, capacity)
+          else reply(503, {}, { ...capacity, 'retry-after': '1' })
         } else if (url.endsWith('/hold')) held.push(() => reply(200, { service: name }))
         else if (url.endsWith('/created')) reply(202, {}, { location: `/${name}/42` })
         else if (url.endsWith('/bye'))

@@ -3,9 +3,19 @@ import { formatAdmissionCapacity, parseAdmissionCapacity } from './admission-cap
 
 describe('Admission-Capacity header', () => {
   it('when room is written, then it reads back the same, with whole places', () => {
-    const value = formatAdmissionCapacity({ free: 3.7, settlingPerSecond: 82.51234 })
-    expect(value).toBe('free=3, settling=82.512')
-    expect(parseAdmissionCapacity(value)).toEqual({ free: 3, settlingPerSecond: 82.512 })
+    const value = formatAdmissionCapacity({
+      free: 3.7,
+      placing: 2,
+      settlingPerSecond: 82.51234,
+      replica: 'a1b2c3',
+    })
+    expect(value).toBe('free=3, placing=2, settling=82.512, replica="a1b2c3"')
+    expect(parseAdmissionCapacity(value)).toEqual({
+      free: 3,
+      placing: 2,
+      settlingPerSecond: 82.512,
+      replica: 'a1b2c3',
+    })
   })
 
   it('when the value is missing, malformed or not numbers, then there is no word on room', () => {
@@ -17,15 +27,18 @@ describe('Admission-Capacity header', () => {
       'free=3, settling=?1',
       'free="3", settling=1',
       'free=-1, settling=1',
+      'free=1, placing=-1, settling=1',
     ]) {
       expect(parseAdmissionCapacity(value)).toBeUndefined()
     }
   })
 
-  it('when the header came in two lines, then they are read as one dictionary', () => {
+  it('when the header came in two lines, without a replica, then they are read as one dictionary', () => {
     expect(parseAdmissionCapacity(['free=2', 'settling=0.5'])).toEqual({
       free: 2,
+      placing: 0,
       settlingPerSecond: 0.5,
+      replica: undefined,
     })
   })
 })

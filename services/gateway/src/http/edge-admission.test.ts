@@ -7,69 +7,110 @@ function clock() {
   return { now: () => nowMs, advance: (ms: number) => (nowMs += ms) }
 }
 
-const forwarded = (admission: EdgeAdmission, tries: number) => {
-  const sequences: number[] = []
+// send offers `tries` requests, and gives back the ones let through.
+const send = (admission: EdgeAdmission, tries: number) => {
+  const sent: object[] = []
   for (let i = 0; i < tries; i++) {
-    const sequence = admission.forward()
-    if (sequence !== undefined) sequences.push(sequence)
+    const request = {}
+    if (admission.forward(request)) sent.push(request)
   }
-  return sequences
+  return sent
 }
+
+const room = (free: number, placing = 0, settlingPerSecond = 0, replica?: string) => ({
+  free,
+  placing,
+  settlingPerSecond,
+  replica,
+})
 
 describe('edge admission', () => {
   it('when the upstream has not said how much room it has, then everything is forwarded', () => {
     const admission = new EdgeAdmission(clock().now)
-    expect(forwarded(admission, 100)).toHaveLength(100)
+    expect(send(admission, 100)).toHaveLength(100)
   })
 
-  it('when an answer says how much room there was, then only that much is sent from that request on', () => {
+  it('when an answer says how much room is left, then only that much more is sent', () => {
     const admission = new EdgeAdmission(clock().now)
-    const [first] = forwarded(admission, 1)
-    // Room for 3 as the first request arrived: it took one, two more go, the rest are refused.
-    admission.answered(first as number, { free: 3, settlingPerSecond: 0 })
-    expect(forwarded(admission, 10)).toEqual([2, 3])
+    const [first] = send(admission, 1)
+    admission.answered(first as object, room(2))
+    expect(send(admission, 10)).toHaveLength(2)
   })
 
-  it('when answers come back out of order, then the latest request says how much room there is', () => {
+  it('when requests are pending, then those the upstream is still working on are not counted twice', () => {
     const admission = new EdgeAdmission(clock().now)
-    forwarded(admission, 3)
-    admission.answered(3, { free: 2, settlingPerSecond: 0 })
-    admission.answered(2, { free: 50, settlingPerSecond: 0 })
-    expect(forwarded(admission, 10)).toEqual([4])
+    const [first] = send(admission, 6)
+    // Five pending: three admitted and being placed (their places already out of `free`), two
+    // not decided yet: of 4 free places, two are left.
+    admission.answered(first as object, room(4, 3))
+    expect(send(admission, 10)).toHaveLength(2)
+  })
+
+  it('when several replicas are working on requests, then what each said it is working on adds up', () => {
+    const time = clock()
+    const admission = new EdgeAdmission(time.now)
+    const [a, b] = send(admission, 8)
+    admission.answered(a as object, room(0, 3, 0, 'one'))
+    admission.answered(b as object, room(6, 3, 0, 'two'))
+    // Six pending, all being placed by one replica or the other: the six free places are left.
+    expect(send(admission, 10)).toHaveLength(6)
+    // A replica not heard from for a second no longer vouches for its pending ones.
+    time.advance(1_001)
+    const [c] = send(admission, 1)
+    admission.answered(c as object, room(6, 3, 0, 'two'))
+    expect(send(admission, 10)).toHaveLength(0)
   })
 
   it('when places free up at the rate the upstream said, then requests go on at that rate', () => {
     const time = clock()
     const admission = new EdgeAdmission(time.now)
-    forwarded(admission, 1)
-    admission.answered(1, { free: 1, settlingPerSecond: 20 })
-    expect(forwarded(admission, 5)).toEqual([])
+    const [first] = send(admission, 1)
+    admission.answered(first as object, room(0, 0, 20))
+    expect(send(admission, 5)).toHaveLength(0)
     time.advance(100)
-    expect(forwarded(admission, 5)).toEqual([2, 3])
+    expect(send(admission, 5)).toHaveLength(2)
     time.advance(50)
-    expect(forwarded(admission, 5)).toEqual([4])
+    expect(send(admission, 5)).toHaveLength(1)
+  })
+
+  it('when a request let through ends without an answer, then its place is given back', () => {
+    const admission = new EdgeAdmission(clock().now)
+    const [first, second] = send(admission, 2)
+    admission.answered(first as object, room(1))
+    expect(send(admission, 5)).toHaveLength(0)
+    admission.closed(second as object)
+    expect(send(admission, 5)).toHaveLength(1)
   })
 
   it('when nothing was heard for a second, then one request a second goes on to learn the room again', () => {
     const time = clock()
     const admission = new EdgeAdmission(time.now)
-    forwarded(admission, 1)
-    admission.answered(1, { free: 1, settlingPerSecond: 0 })
-    expect(forwarded(admission, 5)).toEqual([])
+    const [first] = send(admission, 1)
+    admission.answered(first as object, room(0))
+    expect(send(admission, 5)).toHaveLength(0)
     time.advance(1_000)
-    expect(forwarded(admission, 5)).toEqual([2])
+    const probe = send(admission, 5)
+    expect(probe).toHaveLength(1)
     time.advance(500)
-    expect(forwarded(admission, 5)).toEqual([])
-    admission.answered(2, { free: 3, settlingPerSecond: 0 })
-    expect(forwarded(admission, 5)).toEqual([3, 4])
+    expect(send(admission, 5)).toHaveLength(0)
+    admission.answered(probe[0] as object, room(2))
+    expect(send(admission, 5)).toHaveLength(2)
   })
 
   it('when an answer says nothing about room, then nothing is held any more', () => {
     const admission = new EdgeAdmission(clock().now)
-    forwarded(admission, 1)
-    admission.answered(1, { free: 1, settlingPerSecond: 0 })
-    expect(forwarded(admission, 5)).toEqual([])
-    admission.answered(1, undefined)
-    expect(forwarded(admission, 5)).toHaveLength(5)
+    const [first, second] = send(admission, 2)
+    admission.answered(first as object, room(0))
+    expect(send(admission, 5)).toHaveLength(0)
+    admission.answered(second as object, undefined)
+    expect(send(admission, 5)).toHaveLength(5)
+  })
+
+  it('when a request it never let through is answered, then that says nothing', () => {
+    const admission = new EdgeAdmission(clock().now)
+    const [first] = send(admission, 1)
+    admission.answered(first as object, room(0))
+    admission.answered({}, undefined)
+    expect(send(admission, 5)).toHaveLength(0)
   })
 })

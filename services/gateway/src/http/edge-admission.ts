@@ -1,8 +1,8 @@
 import type { AdmissionCapacity } from '@microshop/platform/http/admission-capacity'
 
 // STALE_MS is how old the last word on an upstream's room may be before one request is sent
-// anyway to learn it again (one per STALE_MS): the room it reported may have been taken by work
-// that then settled, at a rate it did not know yet.
+// anyway to learn it again (one per STALE_MS), and how long a replica's word on what it is still
+// working on counts.
 const STALE_MS = 1_000
 
 /**
@@ -11,59 +11,77 @@ const STALE_MS = 1_000
  * refusal waits its turn on orders' busy event loop (hundreds of milliseconds at 3x saturation);
  * refused here, it costs a client nothing of that.
  *
- * Each answer from the upstream says how much room it had (`Admission-Capacity`): free places as
- * of that request's arrival, and how fast places free up. Checkouts are numbered as they are
- * sent; the room now is the free places of the latest answer, less what was sent from that
- * request on, plus what settled since the answer came. A checkout goes on while there is a place
- * for it, and is refused otherwise. An upstream that sends no such header is not limited here.
+ * Each answer from the upstream says how much room it has as it leaves (`Admission-Capacity`):
+ * its free places, how many requests it admitted and is still working on, and how fast places
+ * free up. The requests sent and not answered yet are either among those (their places already
+ * taken) or not decided yet; so the room now is the latest free places, less the requests
+ * pending beyond what the replicas heard from are still working on, plus what settled since.
+ * A request goes on while there is a place for it, and is refused otherwise. An upstream that
+ * sends no such header is not limited here.
  *
  * With several gateway replicas each counts only what it sent itself, so together they may send
  * more than the room: the upstream refuses that excess, as it would without this.
  */
 export class EdgeAdmission {
-  private sent = 0
-  private reportedUpTo = 0
+  private readonly pending = new WeakSet<object>()
+  private pendingCount = 0
   private free = 0
   private settlingPerSecond = 0
   private reportedAt = 0
+  private readonly placingBy = new Map<string, { placing: number; at: number }>()
   private probedAt = Number.NEGATIVE_INFINITY
   private limiting = false
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
   /**
-   * forward decides for one request: its number (for `answered`) when it may go on to the
-   * upstream, undefined when the upstream has no room for it.
+   * forward decides for one request: true when it may go on to the upstream (then `answered` or
+   * `closed` must follow), false when the upstream has no room for it.
    */
-  forward(): number | undefined {
-    if (this.limiting && this.room() < 1 && !this.probeDue()) return undefined
-    this.sent++
-    return this.sent
+  forward(request: object): boolean {
+    if (this.limiting && this.room() < 1 && !this.probeDue()) return false
+    this.pending.add(request)
+    this.pendingCount++
+    return true
   }
 
   /**
-   * answered takes the upstream's word on its room from the answer to request `sequence`;
-   * no word at all (undefined) means the upstream does not bound its work, and nothing is held.
+   * answered takes the upstream's word on its room from its answer to `request`, one that
+   * `forward` let through (others are not asked about); no word at all (undefined) means the
+   * upstream does not bound its work, and nothing is held.
    */
-  answered(sequence: number, capacity: AdmissionCapacity | undefined): void {
+  answered(request: object, capacity: AdmissionCapacity | undefined): void {
+    if (!this.pending.delete(request)) return
+    this.pendingCount--
     if (capacity === undefined) {
       this.limiting = false
       return
     }
     this.limiting = true
-    // Answers come back out of order: one to an earlier request says less than the one held.
-    if (sequence - 1 < this.reportedUpTo) return
-    this.reportedUpTo = sequence - 1
+    const now = this.now()
     this.free = capacity.free
     this.settlingPerSecond = capacity.settlingPerSecond
-    this.reportedAt = this.now()
+    this.reportedAt = now
+    this.placingBy.set(capacity.replica ?? '', { placing: capacity.placing, at: now })
   }
 
-  // room is the places free now: what the upstream last said, less the requests sent since the
-  // one it answered (that one included), plus the places freed since.
+  /** closed ends a forwarded request that got no answer from the upstream (or any answer). */
+  closed(request: object): void {
+    if (this.pending.delete(request)) this.pendingCount--
+  }
+
+  // room is the places free now: what the upstream last said, less the requests pending that it
+  // has not decided on yet, plus the places freed since it said so.
   private room(): number {
-    const settledSince = (this.settlingPerSecond * (this.now() - this.reportedAt)) / 1000
-    return this.free - (this.sent - this.reportedUpTo) + settledSince
+    const now = this.now()
+    let placing = 0
+    for (const [replica, word] of this.placingBy) {
+      if (now - word.at > STALE_MS) this.placingBy.delete(replica)
+      else placing += word.placing
+    }
+    const undecided = Math.max(0, this.pendingCount - placing)
+    const settledSince = (this.settlingPerSecond * (now - this.reportedAt)) / 1000
+    return this.free - undecided + settledSince
   }
 
   private probeDue(): boolean {

@@ -121,9 +121,8 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
       const dispatcher = upstreamDispatcher(upstream.urls, undiciOptions)
       scope.addHook('onClose', () => dispatcher.close())
       const admission = route.admitsCreates ? new EdgeAdmission() : undefined
-      const sequences = new WeakMap<object, number>()
       // Refused before anything else is done for it: no token check, no body read.
-      if (admission) scope.addHook('onRequest', admitCreate(route, admission, sequences, upstream))
+      if (admission) scope.addHook('onRequest', admitCreate(route, admission, upstream))
       if (route.access !== 'public') scope.addHook('onRequest', requireToken(route, options.verify))
       const bodyParser = { parseAs: 'buffer' as const, bodyLimit: options.bodyLimitBytes }
       scope.addContentTypeParser('application/json', bodyParser, bufferedBody)
@@ -142,10 +141,9 @@ export async function registerProxyRoutes(app: HttpApp, options: ProxyRoutesOpti
         replyOptions: {
           rewriteRequestHeaders: (request, headers) => outgoingHeaders(request, headers),
           rewriteHeaders: (headers, request) => {
-            const sequence = request && sequences.get(request)
-            if (admission && sequence !== undefined) {
+            if (admission && request) {
               admission.answered(
-                sequence,
+                request,
                 parseAdmissionCapacity(headers[ADMISSION_CAPACITY_HEADER]),
               )
             }
@@ -206,21 +204,14 @@ function takeSlot(slots: UpstreamSlots, upstream: Upstream) {
 }
 
 // admitCreate refuses a new resource (a POST to the route's prefix) its upstream has no room
-// for, and numbers the ones it lets through for the upstream's answer to say how much room is left.
-// It runs first, as the headers arrive, so that a refusal costs no token check and no body read.
-// One numbered but then not sent (a bad token, a body over the limit) counts as sent until the
-// next answer.
-function admitCreate(
-  route: ProxyRoute,
-  admission: EdgeAdmission,
-  sequences: WeakMap<object, number>,
-  upstream: Upstream,
-) {
+// for. It runs first, as the headers arrive, so that a refusal costs no token check and no body
+// read; one let through but then not sent (a bad token, a body over the limit) is pending until
+// its answer is sent.
+function admitCreate(route: ProxyRoute, admission: EdgeAdmission, upstream: Upstream) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST' || pathOf(request.url) !== route.prefix) return
-    const sequence = admission.forward()
-    if (sequence === undefined) return sendUpstreamAtCapacity(reply, upstream)
-    sequences.set(request, sequence)
+    if (!admission.forward(request)) return sendUpstreamAtCapacity(reply, upstream)
+    reply.raw.once('close', () => admission.closed(request))
   }
 }
 

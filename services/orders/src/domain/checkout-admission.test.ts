@@ -100,31 +100,28 @@ describe('checkout admission', () => {
     expect(admitted(admission, 100)).toBe(100)
   })
 
-  it('when a placement is answered, then it tells the room it found on arrival, less nothing admitted after', () => {
+  it('when placements are admitted, then the room tells the places left and those still being stored', () => {
     const admission = new CheckoutAdmission({ ...settings, maxInFlight: 10 })
     admission.counted(7)
-    const first = admission.mark()
     admission.admit()
-    const second = admission.mark()
     admission.admit()
-    // Three places were free as the first arrived; two as the second did.
-    expect(admission.capacityAsOf(first)?.free).toBe(3)
-    expect(admission.capacityAsOf(second)?.free).toBe(2)
+    expect(admission.room()).toMatchObject({ free: 1, placing: 2 })
+    admission.placementEnded()
+    expect(admission.room()).toMatchObject({ free: 1, placing: 1 })
     admission.settled(100)
-    expect(admission.capacityAsOf(second)?.free).toBe(3)
-    expect(admission.capacityAsOf(admission.mark())?.free).toBe(2)
+    expect(admission.room()).toMatchObject({ free: 2, placing: 1 })
   })
 
   it('when sagas take half a second with 40 in flight, then places free up at 80 a second', () => {
     const admission = new CheckoutAdmission(settings)
-    expect(admission.capacityAsOf(admission.mark())?.settlingPerSecond).toBe(0)
+    expect(admission.room()?.settlingPerSecond).toBe(0)
     for (let i = 0; i < 20; i++) admission.settled(500)
     admission.counted(40)
-    expect(admission.capacityAsOf(admission.mark())?.settlingPerSecond).toBe(80)
+    expect(admission.room()?.settlingPerSecond).toBe(80)
   })
 
   it('when maxInFlight is 0, then there is no room to tell of', () => {
     const admission = new CheckoutAdmission({ ...settings, maxInFlight: 0 })
-    expect(admission.capacityAsOf(admission.mark())).toBeUndefined()
+    expect(admission.room()).toBeUndefined()
   })
 })

@@ -2,8 +2,10 @@ import { AppError } from '@microshop/platform/errors'
 
 /** CheckoutRoom is the room for new checkouts that a placement's answer tells the gateway. */
 export interface CheckoutRoom {
-  /** free is how many more checkouts would be admitted. */
+  /** free is how many more checkouts would be admitted now. */
   free: number
+  /** placing is how many admitted placements are still being stored (their places are taken). */
+  placing: number
   /** settlingPerSecond is how fast checkouts in flight settle, freeing places. */
   settlingPerSecond: number
 }
@@ -36,14 +38,14 @@ const SAMPLE_WINDOW = 64
  * Sagas already admitted are finished first: new ones wait for their places. Between counts,
  * this replica keeps the count up to date with what it admitted and saw settle.
  *
- * Each answer to a placement tells the gateway the room left (`capacityAsOf`), so that it can
- * refuse the excess itself, at once, instead of queueing it on this service's event loop.
+ * Each answer to a placement tells the gateway the room left (`room`), so that it can refuse the
+ * excess itself, at once, instead of queueing it on this service's event loop.
  */
 export class CheckoutAdmission {
   private inFlight = 0
   private admittedSinceCount = 0
   private settledSinceCount = 0
-  private admissions = 0
+  private placing = 0
   private meanSagaMs: number | undefined
   private limitNow: number
   private readonly smoothing: number
@@ -74,25 +76,27 @@ export class CheckoutAdmission {
       )
     }
     this.admittedSinceCount++
-    this.admissions++
+    this.placing++
   }
 
-  /** mark is taken when a placement arrives, for its answer's `capacityAsOf`. */
-  mark(): number {
-    return this.admissions
+  /** placementEnded is called when an admitted placement is over: stored, replayed or failed. */
+  placementEnded(): void {
+    if (this.settings.maxInFlight === 0) return
+    this.placing = Math.max(0, this.placing - 1)
   }
 
   /**
-   * capacityAsOf is the room for new checkouts as the placement that took `mark` found it on
-   * arrival, brought up to now: the places free now plus those admitted since (the gateway
-   * counts what it sent after that placement itself), and how fast sagas settle, from Little's
-   * law (in flight / mean time a saga takes; 0 until one settled). Undefined with admission off.
+   * room is the room for new checkouts now: the free places, the admitted placements still
+   * being stored (the gateway tells those from requests not decided yet), and how fast sagas
+   * settle, from Little's law (in flight / mean time a saga takes; 0 until one settled).
+   * Undefined with admission off.
    */
-  capacityAsOf(mark: number): CheckoutRoom | undefined {
+  room(): CheckoutRoom | undefined {
     if (this.settings.maxInFlight === 0) return undefined
     const inFlight = this.estimatedInFlight()
     return {
-      free: Math.max(0, this.limit - inFlight + (this.admissions - mark)),
+      free: Math.max(0, this.limit - inFlight),
+      placing: this.placing,
       settlingPerSecond:
         this.meanSagaMs === undefined ? 0 : (inFlight * 1000) / Math.max(this.meanSagaMs, 1),
     }

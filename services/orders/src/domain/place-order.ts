@@ -48,9 +48,22 @@ export const PLACED_STATUS = 202
  * the common case, then costs no extra round trip.
  */
 export async function placeOrder(ctx: OrdersContext, input: PlaceOrderInput): Promise<PlacedOrder> {
-  const { caller } = input
   const lines = checkOrderRequest(input.request)
   ctx.admission.admit()
+  try {
+    return await placeAdmitted(ctx, input, lines)
+  } finally {
+    ctx.admission.placementEnded()
+  }
+}
+
+// placeAdmitted prices, quotes and stores an order that admission control let in.
+async function placeAdmitted(
+  ctx: OrdersContext,
+  input: PlaceOrderInput,
+  lines: readonly RequestedLine[],
+): Promise<PlacedOrder> {
+  const { caller } = input
   const idempotency =
     input.idempotencyKey === undefined
       ? undefined

@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { paymentSucceeded } from '@microshop/contracts/payments-events'
 import { productChanged, stockReserved } from '@microshop/contracts/catalog-events'
+import { parseAdmissionCapacity } from '@microshop/platform/http/admission-capacity'
 import { databaseKinds } from '@microshop/platform/testing/databases'
 import {
   startOrdersHarness,
@@ -631,12 +632,16 @@ describe.each(databaseKinds)('orders admission on %s', (kind) => {
 
     const answers = [await place(), await place(), await place()]
     expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202, 503])
-    // As each arrived: two places free, then one, then none (nothing has settled yet).
-    expect(answers.map((answer) => answer.headers['admission-capacity'])).toEqual([
-      'free=2, settling=0',
-      'free=1, settling=0',
-      'free=0, settling=0',
+    // As each left: one place free, then none (nothing has settled yet); none being placed.
+    const rooms = answers.map((answer) =>
+      parseAdmissionCapacity(answer.headers['admission-capacity'] as string),
+    )
+    expect(rooms.map((room) => [room?.free, room?.placing, room?.settlingPerSecond])).toEqual([
+      [1, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
     ])
+    expect(new Set(rooms.map((room) => room?.replica)).size).toBe(1)
     const refused = answers[2]
     expect(refused?.headers['retry-after']).toBe('1')
     expect(refused?.json<ProblemBody>().detail).toContain('as many orders as it can settle')

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { BearerAuth } from '@microshop/platform/auth/bearer-auth'
 import {
   ADMISSION_CAPACITY_HEADER,
@@ -169,19 +170,17 @@ export function registerOrderRoutes(
 
 /**
  * tellsCapacity puts admission control's room on every answer to a placement, admitted or not
- * (`Admission-Capacity`, as of the request's arrival): the gateway forwards a checkout only while
- * there is room for it, and refuses the rest itself, at once (decision 0015).
+ * (`Admission-Capacity`, as the answer leaves, with this replica's name): the gateway forwards a
+ * checkout only while there is room for it, and refuses the rest itself, at once (decision 0015).
  */
 function tellsCapacity(ctx: OrdersContext) {
-  const marks = new WeakMap<FastifyRequest, number>()
+  const replica = randomUUID().slice(0, 8)
   return {
-    onRequest: async (request: FastifyRequest) => {
-      marks.set(request, ctx.admission.mark())
-    },
-    onSend: async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-      const mark = marks.get(request)
-      const capacity = mark === undefined ? undefined : ctx.admission.capacityAsOf(mark)
-      if (capacity) void reply.header(ADMISSION_CAPACITY_HEADER, formatAdmissionCapacity(capacity))
+    onSend: async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      const room = ctx.admission.room()
+      if (room) {
+        void reply.header(ADMISSION_CAPACITY_HEADER, formatAdmissionCapacity({ ...room, replica }))
+      }
       return payload
     },
   }
