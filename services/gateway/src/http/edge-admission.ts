@@ -15,9 +15,12 @@ const STALE_MS = 1_000
  * its free places, how many requests it admitted and is still working on, and how fast places
  * free up. The requests sent and not answered yet are either among those (their places already
  * taken) or not decided yet; so the room now is the latest free places, less the requests
- * pending beyond what the replicas heard from are still working on, plus what settled since.
- * A request goes on while there is a place for it, and is refused otherwise. An upstream that
- * sends no such header is not limited here.
+ * pending beyond what the replicas heard from are still working on. A request goes on while there
+ * is a place for it, and is refused otherwise. Places that free up are learnt from the next
+ * answer, not foreseen: a request sent on a foreseen place could reach the upstream before the
+ * place is free there, and wait on its event loop only to be refused. Only with nothing pending,
+ * when no answer is on its way, are places counted as freeing at the rate the upstream said. An
+ * upstream that sends no such header is not limited here.
  *
  * With several gateway replicas each counts only what it sent itself, so together they may send
  * more than the room: the upstream refuses that excess, as it would without this.
@@ -71,7 +74,7 @@ export class EdgeAdmission {
   }
 
   // room is the places free now: what the upstream last said, less the requests pending that it
-  // has not decided on yet, plus the places freed since it said so.
+  // has not decided on yet; with none pending, plus the places freed since it said so.
   private room(): number {
     const now = this.now()
     let placing = 0
@@ -80,7 +83,8 @@ export class EdgeAdmission {
       else placing += word.placing
     }
     const undecided = Math.max(0, this.pendingCount - placing)
-    const settledSince = (this.settlingPerSecond * (now - this.reportedAt)) / 1000
+    const settledSince =
+      this.pendingCount > 0 ? 0 : (this.settlingPerSecond * (now - this.reportedAt)) / 1000
     return this.free - undecided + settledSince
   }
 
