@@ -320,7 +320,10 @@ async function main(): Promise<number> {
           PROCESSOR_RETRY_BACKOFF_MS: '100,300,1000',
         },
       },
-      onExit: (instance, description) => unplanned.push(`${instance.name} ${description}`),
+      onExit: (instance, description, lastLines) => {
+        unplanned.push(`${instance.name} ${description}`)
+        log(`${instance.name} ${description}; its last lines:\n${lastLines}`)
+      },
     })
     const shop: Shop = { postgres, nats, proxies, services, databaseUrls }
     let seen: ResponseSeen[] = []

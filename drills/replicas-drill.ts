@@ -120,7 +120,10 @@ async function main(): Promise<number> {
       natsUrl,
       natsNamespace: namespace,
       env,
-      onExit: (instance, description) => crashes.push(`${instance.name} ${description}`),
+      onExit: (instance, description, lastLines) => {
+        crashes.push(`${instance.name} ${description}`)
+        log(`${instance.name} ${description}; its last lines:\n${lastLines}`)
+      },
     })
     log(
       `started ${describe(replicas)} (${Math.round(performance.now() - started)} ms to all ready)`,

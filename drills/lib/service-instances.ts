@@ -34,8 +34,11 @@ export interface ServiceInstancesOptions {
   /** serviceEnv goes to every replica of one service, over env. */
   serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>
   readyTimeoutMs?: number
-  /** onExit hears of an instance that ended without being stopped or killed on purpose. */
-  onExit?: (instance: Instance, description: string) => void
+  /**
+   * onExit hears of an instance that ended without being stopped or killed on purpose, with the
+   * last lines it printed (where a crash says why).
+   */
+  onExit?: (instance: Instance, description: string, lastLines: string) => void
 }
 
 /** Instance is one replica of a service: `orders#2` listens on its own port. */
@@ -215,7 +218,7 @@ class InstanceState implements Instance {
     createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', keep)
     child.once('exit', (code, signal) => {
       this.exit = `exited (${signal ?? `code ${code}`})`
-      if (!this.stopping) onExit?.(this, this.exit)
+      if (!this.stopping) onExit?.(this, this.exit, this.lastLines(20))
     })
   }
 
