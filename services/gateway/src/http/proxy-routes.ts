@@ -250,8 +250,9 @@ function outgoingHeaders(
 }
 
 // publicHeaders drops the upstream connection's own headers (RFC 9110: hop-by-hop) and its word
-// on its room (for the gateway alone), which are not the client's, and turns a service's own path in Location (`/orders/1`) into the public one
-// (`/api/orders/1`); absolute URLs and other paths pass unchanged.
+// on its room (for the gateway alone), which are not the client's, and turns a service's own path
+// in Location (`/orders/1`) into the public one (`/api/orders/1`); absolute URLs and other paths
+// pass unchanged.
 function publicHeaders(headers: IncomingHttpHeaders, route: ProxyRoute): IncomingHttpHeaders {
   delete headers.connection
   delete headers['keep-alive']
