@@ -74,15 +74,10 @@ export function sendUpstreamBusy(
   waitedMs: number,
 ) {
   reply.log.warn({ upstream: upstream.name, waitedMs }, 'upstream busy; request refused')
-  return reply
-    .code(503)
-    .header('retry-after', '1')
-    .type('application/problem+json')
-    .send(
-      problem(503, `The ${upstream.name} service is busy right now; try again shortly.`, {
-        instance: uriReference(reply.request.url),
-      }),
-    )
+  return sendRetryShortly(
+    reply,
+    `The ${upstream.name} service is busy right now; try again shortly.`,
+  )
 }
 
 /**
@@ -94,17 +89,22 @@ export function sendUpstreamAtCapacity(
   reply: FastifyReply<RouteGenericInterface, RawServerBase>,
   upstream: Upstream,
 ) {
+  return sendRetryShortly(
+    reply,
+    `The ${upstream.name} service has as much work in flight as it can finish in time; try again shortly.`,
+  )
+}
+
+// sendRetryShortly answers 503 with `Retry-After: 1`: the gateway shed the request on purpose.
+function sendRetryShortly(
+  reply: FastifyReply<RouteGenericInterface, RawServerBase>,
+  detail: string,
+) {
   return reply
     .code(503)
     .header('retry-after', '1')
     .type('application/problem+json')
-    .send(
-      problem(
-        503,
-        `The ${upstream.name} service has as much work in flight as it can finish in time; try again shortly.`,
-        { instance: uriReference(reply.request.url) },
-      ),
-    )
+    .send(problem(503, detail, { instance: uriReference(reply.request.url) }))
 }
 
 function errorCodes(error: unknown): Set<string> {
