@@ -26,8 +26,7 @@ const STALE_MS = 1_000
  * more than the room: the upstream refuses that excess, as it would without this.
  */
 export class EdgeAdmission {
-  private readonly pending = new WeakSet<object>()
-  private pendingCount = 0
+  private readonly pending = new Set<object>()
   private free = 0
   private settlingPerSecond = 0
   private reportedAt = 0
@@ -44,7 +43,6 @@ export class EdgeAdmission {
   forward(request: object): boolean {
     if (this.limiting && this.room() < 1 && !this.probeDue()) return false
     this.pending.add(request)
-    this.pendingCount++
     return true
   }
 
@@ -55,7 +53,6 @@ export class EdgeAdmission {
    */
   answered(request: object, capacity: AdmissionCapacity | undefined): void {
     if (!this.pending.delete(request)) return
-    this.pendingCount--
     if (capacity === undefined) {
       this.limiting = false
       return
@@ -70,7 +67,7 @@ export class EdgeAdmission {
 
   /** closed ends a forwarded request that got no answer from the upstream (or any answer). */
   closed(request: object): void {
-    if (this.pending.delete(request)) this.pendingCount--
+    this.pending.delete(request)
   }
 
   // room is the places free now: what the upstream last said, less the requests pending that it
@@ -82,9 +79,9 @@ export class EdgeAdmission {
       if (now - word.at > STALE_MS) this.placingBy.delete(replica)
       else placing += word.placing
     }
-    const undecided = Math.max(0, this.pendingCount - placing)
+    const undecided = Math.max(0, this.pending.size - placing)
     const settledSince =
-      this.pendingCount > 0 ? 0 : (this.settlingPerSecond * (now - this.reportedAt)) / 1000
+      this.pending.size > 0 ? 0 : (this.settlingPerSecond * (now - this.reportedAt)) / 1000
     return this.free - undecided + settledSince
   }
 
