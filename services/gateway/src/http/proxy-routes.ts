@@ -211,7 +211,8 @@ function admitCreate(route: ProxyRoute, admission: EdgeAdmission, upstream: Upst
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST' || pathOf(request.url) !== route.prefix) return
     if (!admission.forward(request)) return sendUpstreamAtCapacity(reply, upstream)
-    reply.raw.once('close', () => admission.closed(request))
+    if (reply.raw.closed) admission.closed(request)
+    else reply.raw.once('close', () => admission.closed(request))
   }
 }
 
