@@ -18,7 +18,7 @@ import type { PaymentStatus } from './domain/payment.ts'
 // The simulated processor's tables have their own migration history: they belong to the
 // stand-in for an external system, not to payments. (A path relative to this file holds in the
 // bundle too, which sits one folder below the service's root like src/ does.)
-const simulatedProcessorMigrations = {
+export const simulatedProcessorMigrations = {
   name: 'simulated-processor',
   directory: fileURLToPath(new URL('../migrations/simulated-processor', import.meta.url)),
 }

@@ -3,17 +3,12 @@ import type { Database, DatabaseOptions } from '@microshop/platform/db/database'
 import { platformMigrations } from '@microshop/platform/events/platform-migrations'
 import { openMigratedDatabase, type TestDatabase } from '@microshop/platform/testing/databases'
 import type { PaymentsTables } from '../db/tables.ts'
+import { simulatedProcessorMigrations } from '../service.ts'
 
 /** paymentsMigrations is this service's schema, as service.ts applies it. */
 export const paymentsMigrations = {
   name: 'payments',
   directory: fileURLToPath(new URL('../../migrations', import.meta.url)),
-}
-
-/** simulatedProcessorMigrations are the simulated processor's tables, as service.ts applies them. */
-export const simulatedProcessorMigrations = {
-  name: 'simulated-processor',
-  directory: fileURLToPath(new URL('../../migrations/simulated-processor', import.meta.url)),
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type TestDatabase,
 } from '@microshop/platform/testing/databases'
 import type { SimulatedProcessorTables } from '../processor/simulated-processor.ts'
-import { simulatedProcessorMigrations } from './payments-database.ts'
+import { simulatedProcessorMigrations } from '../service.ts'
 
 /**
  * openSimulatedProcessorDatabase gives tests a database for the simulated processor's records,
