@@ -1,7 +1,7 @@
 // scripts/build.ts bundles each service into one ESM file, `services/<name>/dist/main.js`, with
 // esbuild: the form the container images and the benchmark run (fast start, small images). Only
 // native or asset-carrying packages stay outside the bundle and are installed beside it.
-import { cp, readdir, rm, stat } from 'node:fs/promises'
+import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 
@@ -60,7 +60,11 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
+    // Whitespace and comments go: the source is held in memory as long as the process runs
+    // (3.3 MB instead of 4.6 for orders), and parsing less is a faster start. Stack traces keep
+    // their function names (keepNames) and point into the bundle; `sourcemap` maps them back.
     minifySyntax: true,
+    minifyWhitespace: true,
     keepNames: true,
     sourcemap: 'linked',
     legalComments: 'none',
@@ -68,6 +72,7 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
     logLevel: 'warning',
     plugins: [platformMigrationsInBundle],
   })
+  await escapeNonAscii(join(outdir, 'main.js'))
   await cp(join('packages', 'platform', 'migrations'), join(outdir, 'migrations', 'platform'), {
     recursive: true,
   })
@@ -75,6 +80,22 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
     .filter((_, index) => Object.keys(result.metafile.outputs)[index]?.endsWith('.js'))
     .reduce((sum, output) => sum + output.bytes, 0)
   return { bytes }
+}
+
+// escapeNonAscii writes the bundle's non-ASCII characters as `\uXXXX` escapes, one per UTF-16
+// unit. Node decodes a source with a single non-ASCII character as UTF-16, which doubles the
+// memory the source takes for the life of the process (6.6 MB instead of 3.3 for orders).
+// esbuild escapes strings and identifiers but leaves regular-expression literals as written
+// (`/µs/` in the NATS client), where the escape means the same character, with or without the
+// `u` flag. Columns after an escape on its line move by five in the source map.
+async function escapeNonAscii(file: string): Promise<void> {
+  const code = await readFile(file, 'utf8')
+  if (/^[\x00-\x7f]*$/.test(code)) return
+  const escaped = code.replace(
+    /[^\x00-\x7f]/g,
+    (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+  await writeFile(file, escaped)
 }
 
 const requested = process.argv.slice(2)

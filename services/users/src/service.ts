@@ -81,7 +81,7 @@ export async function createUsersContext(
 ): Promise<UsersContext> {
   return {
     store: createStore(database, usersRepositories),
-    passwords: await createPasswords(),
+    passwords: createPasswords(),
     tokens: createTokenIssuer(signingKeys.active, {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
