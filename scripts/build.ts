@@ -90,9 +90,10 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
 // `u` flag. Columns after an escape on its line move by five in the source map.
 async function escapeNonAscii(file: string): Promise<void> {
   const code = await readFile(file, 'utf8')
-  if (/^[\x00-\x7f]*$/.test(code)) return
+  const nonAscii = /[\u0080-\uffff]/g
+  if (!nonAscii.test(code)) return
   const escaped = code.replace(
-    /[^\x00-\x7f]/g,
+    nonAscii,
     (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`,
   )
   await writeFile(file, escaped)
