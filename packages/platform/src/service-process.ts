@@ -1,6 +1,7 @@
 import { ConfigError } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { closeOnSignals } from './shutdown.ts'
+import { releaseStartUpMemory } from './start-up-memory.ts'
 import { startTelemetry } from './telemetry.ts'
 
 interface ProcessSettings {
@@ -13,7 +14,8 @@ interface ProcessSettings {
 /**
  * runServiceProcess is a service's `main`: start OpenTelemetry from the OTEL_* settings, parse
  * its settings (exit 1 listing every problem), start it, and close it cleanly on SIGTERM or
- * SIGINT (exit 0), the spans still buffered exported last.
+ * SIGINT (exit 0), the spans still buffered exported last. Once it listens, it gives back the
+ * memory that starting took (start-up-memory.ts).
  */
 export async function runServiceProcess<Config extends ProcessSettings>(
   service: string,
@@ -40,6 +42,7 @@ export async function runServiceProcess<Config extends ProcessSettings>(
       await telemetry.shutdown().catch(() => undefined)
     })
     logger.info({ host: config.HOST, port: config.PORT }, `${service} service listening`)
+    releaseStartUpMemory()
   } catch (error) {
     logger.fatal({ err: error }, `${service} service failed to start`)
     process.exit(1)

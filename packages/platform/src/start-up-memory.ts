@@ -1,0 +1,26 @@
+// start-up-memory.ts: a service gives back the memory that starting it took. Loading the bundle
+// and compiling its schemas and serializers allocates fast enough that V8 grows the young
+// generation to its largest (two semi-spaces of 8 MiB in Node 24) and then keeps it, and the
+// pages of what start-up let go, while the service idles: ~14 MB of its resident memory (orders:
+// 117 -> 103 MB). One full collection that returns memory to the system, once the service is
+// ready, gives them back. Under load the young generation grows again as V8 sees fit, so the hot
+// path pays nothing, unlike a smaller `--max-semi-space-size` (+1 ms of orders' CPU per checkout).
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+
+type CollectGarbage = (options: { type: 'major'; flavor: 'last-resort' }) => void
+
+/** releaseStartUpMemory runs one memory-reducing full collection (~20-60 ms, once). */
+export function releaseStartUpMemory(): void {
+  // V8's gc() is installed only in contexts made while --expose-gc is set: one is made for it
+  // (as Jest's leak detector does), so that no launcher has to pass the flag, and the flag is
+  // unset again.
+  setFlagsFromString('--expose-gc')
+  let collect: CollectGarbage
+  try {
+    collect = runInNewContext('gc') as CollectGarbage
+  } finally {
+    setFlagsFromString('--no-expose-gc')
+  }
+  collect({ type: 'major', flavor: 'last-resort' })
+}
