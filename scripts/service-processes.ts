@@ -91,6 +91,8 @@ export async function startServiceProcesses(
   process.once('exit', killAll)
 
   const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({
+    // As the images set it: two malloc arenas instead of one per thread, ~6 MB less idle memory.
+    MALLOC_ARENA_MAX: '2',
     ...options.env,
     ...shopUrls(options.ports),
     HOST: '127.0.0.1',
