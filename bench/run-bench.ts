@@ -7,7 +7,9 @@
 import { mkdir, writeFile, copyFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
+import { setTimeout } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
+import { START_UP_SETTLE_MS } from '@microshop/platform/start-up-memory'
 import pg from 'pg'
 import { Pool } from 'undici'
 import {
@@ -384,6 +386,9 @@ async function prepareShop(
       .map(([name, ms]) => `${name} ${ms} ms`)
       .join(', ')}`,
   )
+  // Idle is at rest: once start-up has settled and each service has given back its start-up
+  // memory (start-up-memory.ts), the gateway, started last, included.
+  await setTimeout(START_UP_SETTLE_MS + 1_000)
   const idleRss = rssOf(shop)
   const idlePrivateRss = rssOf(shop, 'RssAnon')
   const processGroups = [

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { ConfigError } from '@microshop/platform/config'
-import { releaseStartUpMemory } from '@microshop/platform/start-up-memory'
+import { releaseStartUpMemoryLater } from '@microshop/platform/start-up-memory'
 import { startAllInOne } from './all-in-one.ts'
 import { ensureStorefrontBuilt } from './storefront-build.ts'
 import { stopOnSignals, DEV_ADMIN } from './stop-on-signals.ts'
@@ -106,4 +106,4 @@ console.error(
 )
 
 stopOnSignals(() => shop.close(), 'closing the gateway, then the services...')
-releaseStartUpMemory()
+releaseStartUpMemoryLater()

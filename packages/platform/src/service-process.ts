@@ -1,7 +1,7 @@
 import { ConfigError } from './config.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { closeOnSignals } from './shutdown.ts'
-import { releaseStartUpMemory } from './start-up-memory.ts'
+import { releaseStartUpMemoryLater } from './start-up-memory.ts'
 import { startTelemetry } from './telemetry.ts'
 
 interface ProcessSettings {
@@ -14,7 +14,7 @@ interface ProcessSettings {
 /**
  * runServiceProcess is a service's `main`: start OpenTelemetry from the OTEL_* settings, parse
  * its settings (exit 1 listing every problem), start it, and close it cleanly on SIGTERM or
- * SIGINT (exit 0), the spans still buffered exported last. Once it listens, it gives back the
+ * SIGINT (exit 0), the spans still buffered exported last. Soon after it listens, it gives back the
  * memory that starting took (start-up-memory.ts).
  */
 export async function runServiceProcess<Config extends ProcessSettings>(
@@ -42,7 +42,7 @@ export async function runServiceProcess<Config extends ProcessSettings>(
       await telemetry.shutdown().catch(() => undefined)
     })
     logger.info({ host: config.HOST, port: config.PORT }, `${service} service listening`)
-    releaseStartUpMemory()
+    releaseStartUpMemoryLater()
   } catch (error) {
     logger.fatal({ err: error }, `${service} service failed to start`)
     process.exit(1)
