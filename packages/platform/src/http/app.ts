@@ -14,6 +14,7 @@ import { unavailable } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import { finishOpenapiDocument } from './openapi-document.ts'
+import { sharedSerializers } from './response-serialization.ts'
 import { problem, problemFromError, ProblemSchema, type Problem } from './problem.ts'
 import { problemTypePage } from './problem-types.ts'
 import { requestValidators } from './request-validation.ts'
@@ -126,7 +127,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID()
     },
     bodyLimit: options.bodyLimitBytes ?? 64 * 1024,
-    schemaController: { compilersFactory: { buildValidator: requestValidators() } },
+    schemaController: {
+      compilersFactory: {
+        buildValidator: requestValidators(),
+        buildSerializer: sharedSerializers(),
+      },
+    },
     ajv: { customOptions: { allErrors: true, removeAdditional: false } },
     // Fastify's own answer to a request that arrives while it closes (on a kept-alive
     // connection) is a bare 503 with no Retry-After: the hook below answers a problem instead.
