@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { ConfigError } from '@microshop/platform/config'
+import { forgetFreshCluster } from '@microshop/platform/db/database'
 import { releaseStartUpMemoryLater } from '@microshop/platform/start-up-memory'
 import { startAllInOne } from './all-in-one.ts'
 import { ensureStorefrontBuilt } from './storefront-build.ts'
@@ -106,4 +107,6 @@ console.error(
 )
 
 stopOnSignals(() => shop.close(), 'closing the gateway, then the services...')
+// The databases exist: what made them is not needed again.
+forgetFreshCluster()
 releaseStartUpMemoryLater()
