@@ -337,13 +337,18 @@ export class NatsEventBus implements EventBus {
       num_replicas: this.limits.replicas,
     }
     await this.whileClusterBusy(`stream ${identity.name}`, async () => {
+      let current: Partial<StreamConfig>
       try {
-        await this.jsm.streams.info(identity.name)
+        current = (await this.jsm.streams.info(identity.name)).config
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
         await this.jsm.streams.add(config)
         return
       }
+      // A stream that already has these settings is left as it is: an update is a proposal to
+      // the cluster's meta group, which every start of every replica would otherwise make again
+      // for every stream, all at once when a deployment starts.
+      if (hasSettings(current, config)) return
       await this.jsm.streams.update(identity.name, config)
     })
   }
@@ -508,4 +513,11 @@ export class NatsEventBus implements EventBus {
 
 function isApiError(error: unknown, code: number): boolean {
   return error instanceof JetStreamApiError && error.code === code
+}
+
+/** hasSettings tells whether a stream's current config already holds every setting of `wanted`. */
+function hasSettings(current: Partial<StreamConfig>, wanted: Partial<StreamConfig>): boolean {
+  return Object.entries(wanted).every(
+    ([key, value]) => JSON.stringify(current[key as keyof StreamConfig]) === JSON.stringify(value),
+  )
 }
