@@ -54,6 +54,7 @@ import {
 import { runFaultWorkload, type FaultCheckout } from './lib/fault-workload.ts'
 import {
   startServiceInstances,
+  unplannedExits,
   type Instance,
   type ServiceInstances,
 } from './lib/service-instances.ts'
@@ -320,10 +321,7 @@ async function main(): Promise<number> {
           PROCESSOR_RETRY_BACKOFF_MS: '100,300,1000',
         },
       },
-      onExit: (instance, description, lastLines) => {
-        unplanned.push(`${instance.name} ${description}`)
-        log(`${instance.name} ${description}; its last lines:\n${lastLines}`)
-      },
+      onExit: unplannedExits(unplanned, log),
     })
     const shop: Shop = { postgres, nats, proxies, services, databaseUrls }
     let seen: ResponseSeen[] = []

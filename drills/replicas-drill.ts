@@ -40,6 +40,7 @@ import {
 import {
   serviceNames,
   startServiceInstances,
+  unplannedExits,
   type Replicas,
   type ServiceInstances,
 } from './lib/service-instances.ts'
@@ -120,10 +121,7 @@ async function main(): Promise<number> {
       natsUrl,
       natsNamespace: namespace,
       env,
-      onExit: (instance, description, lastLines) => {
-        crashes.push(`${instance.name} ${description}`)
-        log(`${instance.name} ${description}; its last lines:\n${lastLines}`)
-      },
+      onExit: unplannedExits(crashes, log),
     })
     log(
       `started ${describe(replicas)} (${Math.round(performance.now() - started)} ms to all ready)`,

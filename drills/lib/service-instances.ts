@@ -41,6 +41,20 @@ export interface ServiceInstancesOptions {
   onExit?: (instance: Instance, description: string, lastLines: string) => void
 }
 
+/**
+ * unplannedExits is an onExit for a drill: it notes each unplanned exit in `into` (for the drill's
+ * report) and logs it with the instance's last lines, where a crash says why.
+ */
+export function unplannedExits(
+  into: string[],
+  log: (line: string) => void,
+): NonNullable<ServiceInstancesOptions['onExit']> {
+  return (instance, description, lastLines) => {
+    into.push(`${instance.name} ${description}`)
+    log(`${instance.name} ${description}; its last lines:\n${lastLines}`)
+  }
+}
+
 /** Instance is one replica of a service: `orders#2` listens on its own port. */
 export interface Instance {
   service: ServiceName
