@@ -56,9 +56,8 @@ export interface StreamLimits {
 }
 
 // SETUP_ATTEMPTS and SETUP_RETRY_MS bound the retries of a stream's or consumer's set-up while
-// JetStream is busy (see whileClusterBusy): waits of 0.5, 1, 1.5 ... 4.5 s, 22.5 s in all. A
-// three-server cluster whose servers started together took more than the 7.5 s of six attempts
-// to place a stream on all three on a busy 2-core machine (the chart infrastructure drill).
+// JetStream is busy (see whileClusterBusy): waits of 0.5, 1, 1.5 ... 4.5 s, 22.5 s in all, for a
+// cluster whose servers start together with the services (the chart's NATS pods).
 const SETUP_ATTEMPTS = 10
 const SETUP_RETRY_MS = 500
 // NO_PEERS_FOR_PLACEMENT (10005) is JetStream's answer to a stream asking for more servers than
