@@ -2,8 +2,10 @@
 // short of a cluster. It renders the chart with deploy/values/development.yaml and runs the
 // in-chart Postgres and the three-server NATS JetStream cluster in Docker exactly as their pod
 // specs say (command, configuration, user, read-only root, no capabilities, volumes; the routes
-// resolve through Docker network aliases named like the headless Service's DNS names), waits for
-// their own readiness probes, then runs the services (separate processes) on them with the
+// resolve through Docker network aliases named like the headless Service's DNS names), waits
+// until their own probes say they are ready (startup, then readiness, as the kubelet runs them:
+// a Service sends no connection to a pod before that), then runs the services (separate
+// processes) on them with the
 // rendered settings (NATS_STREAM_REPLICAS=3). Under a steady mix of checkouts it kills the NATS
 // server the services connected to (SIGKILL) and starts it again: streams kept on three servers
 // carry on. Every stream must have three replicas, every order settle, invariants 1-4 hold.
@@ -126,7 +128,7 @@ async function main(): Promise<number> {
     const started = performance.now()
     await Promise.all(pods.map((pod) => waitUntilPodReady(pod, 120_000)))
     log(
-      `every pod passed its readiness probe ${((performance.now() - started) / 1000).toFixed(1)} s after start (NATS: JetStream cluster up)`,
+      `every pod is ready (startup, then readiness probe) ${((performance.now() - started) / 1000).toFixed(1)} s after start (NATS: a meta leader elected)`,
     )
 
     const passwords = rendered.secret('shop-microshop-postgres-dev')
@@ -137,24 +139,32 @@ async function main(): Promise<number> {
       ]),
     ) as Record<BackendService, string>
     const natsUrl = `nats://${(pods[0] as PodInDocker).ip}:4222`
-    shop = await startServiceInstances({
-      replicas: { gateway: 1, users: 1, catalog: 2, orders: 2, payments: 2 },
-      databaseUrls,
-      natsUrl,
-      natsNamespace: '',
-      env: {
-        PATH: process.env.PATH ?? '',
-        LOG_LEVEL: 'warn',
-        NATS_STREAM_REPLICAS: String(streamReplicas),
-        ADMIN_EMAIL: admin.email,
-        ADMIN_PASSWORD: admin.password,
-        JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
-        RATE_LIMIT_MAX: '0',
-        AUTH_RATE_LIMIT_MAX: '0',
-        // Every request comes from the drill's one address (decision 0012's per-client bound).
-        CLIENT_MAX_IN_FLIGHT: '0',
-      },
-    })
+    try {
+      shop = await startServiceInstances({
+        replicas: { gateway: 1, users: 1, catalog: 2, orders: 2, payments: 2 },
+        databaseUrls,
+        natsUrl,
+        natsNamespace: '',
+        env: {
+          PATH: process.env.PATH ?? '',
+          LOG_LEVEL: 'warn',
+          NATS_STREAM_REPLICAS: String(streamReplicas),
+          ADMIN_EMAIL: admin.email,
+          ADMIN_PASSWORD: admin.password,
+          JWT_SIGNING_KEYS: JSON.stringify({ keys: [await generateSigningKey()] }),
+          RATE_LIMIT_MAX: '0',
+          AUTH_RATE_LIMIT_MAX: '0',
+          // Every request comes from the drill's one address (decision 0012's per-client bound).
+          CLIENT_MAX_IN_FLIGHT: '0',
+        },
+      })
+    } catch (error) {
+      // A service that could not set its streams up: say what each NATS server knew then.
+      log(
+        `JetStream as each NATS server saw it:\n${await describeJetStream(pods.slice(0, nats.spec.replicas))}`,
+      )
+      throw error
+    }
     log(`the services run on ${natsUrl} and ${database.ip}:5432`)
     const streams = await streamReplicaCounts(natsUrl)
     log(`streams: ${streams.map((s) => `${s.name} on ${s.servers} servers`).join(', ')}`)
@@ -248,6 +258,50 @@ async function main(): Promise<number> {
     await rm(folder, { recursive: true, force: true })
     log(`removed the ${run} containers, volumes and network`)
   }
+}
+
+/**
+ * describeJetStream reads each NATS server's /jsz: its view of the meta group, its reserved and
+ * allowed storage, and the streams it keeps, one line per server.
+ */
+async function describeJetStream(pods: PodInDocker[]): Promise<string> {
+  const lines = await Promise.all(
+    pods.map(async (pod) => {
+      try {
+        const response = await fetch(`http://${pod.ip}:8222/jsz?streams=true`, {
+          signal: AbortSignal.timeout(5_000),
+        })
+        const jsz = (await response.json()) as {
+          server_name?: string
+          config?: { max_storage?: number }
+          reserved_storage?: number
+          streams?: number
+          meta_cluster?: {
+            leader?: string
+            cluster_size?: number
+            replicas?: { name: string; current: boolean; offline?: boolean }[]
+          }
+          account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[]
+        }
+        const meta = jsz.meta_cluster
+        const peers = (meta?.replicas ?? [])
+          .map(
+            (peer) =>
+              `${peer.name}${peer.current ? '' : ' (behind)'}${peer.offline ? ' (offline)' : ''}`,
+          )
+          .join(', ')
+        const streams = (jsz.account_details ?? [])
+          .flatMap((account) => account.stream_detail ?? [])
+          .map((stream) => `${stream.name}@${stream.cluster?.leader ?? '?'}`)
+          .join(', ')
+        const gib = (bytes = 0) => (bytes / 1024 ** 3).toFixed(1)
+        return `${pod.name}: server ${jsz.server_name}, meta leader ${meta?.leader ?? 'none'} of ${meta?.cluster_size ?? '?'} (peers: ${peers || 'none'}), reserved ${gib(jsz.reserved_storage)} of ${gib(jsz.config?.max_storage)} GiB, ${jsz.streams ?? 0} streams: ${streams || 'none'}`
+      } catch (error) {
+        return `${pod.name}: /jsz did not answer (${String(error)})`
+      }
+    }),
+  )
+  return lines.join('\n')
 }
 
 /** streamReplicaCounts says on how many servers each stream is kept (its leader and replicas). */

@@ -2,7 +2,8 @@
 // says (short of a cluster): its image, command, environment (values, the chart's development
 // Secrets, the pod's own name), user and group, read-only root, dropped capabilities, no new
 // privileges, emptyDir volumes as tmpfs, ConfigMap volumes as files, and each volume claim as a
-// Docker volume owned by the pod's fsGroup. It runs the pod's probes the way the kubelet would.
+// Docker volume owned by the pod's fsGroup. It runs the pod's probes the way the kubelet would:
+// the startup probe until it passes once per container start, then the readiness probe.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -35,6 +36,7 @@ export interface RenderedContainer {
     capabilities?: { drop?: string[] }
   }
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[]
+  startupProbe?: Probe
   readinessProbe?: Probe
 }
 
@@ -144,14 +146,23 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
     ])
   ).trim()
 
+  // started: the startup probe has passed since the container last started. Until it has, the
+  // kubelet runs no readiness probe and the pod is not ready (a NATS server that answers
+  // `js-enabled-only` before its cluster has elected a meta leader is not yet in service).
+  let started = !container.startupProbe
   return {
     name: options.name,
     ip,
-    ready: () => probe(containerName, ip, container, container.readinessProbe),
+    async ready() {
+      if (!started) started = await probe(containerName, ip, container, container.startupProbe)
+      return started && probe(containerName, ip, container, container.readinessProbe)
+    },
     async kill() {
       await docker(['kill', '--signal', 'KILL', containerName])
+      started = !container.startupProbe
     },
     async start() {
+      started = !container.startupProbe
       await docker(['start', containerName])
     },
     async remove() {
@@ -163,7 +174,7 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
   }
 }
 
-/** waitUntilReady runs a pod's readiness probe until it passes, or throws after `withinMs`. */
+/** waitUntilPodReady runs a pod's probes until it is ready, or throws after `withinMs`. */
 export async function waitUntilPodReady(pod: PodInDocker, withinMs: number): Promise<void> {
   const deadline = performance.now() + withinMs
   while (!(await pod.ready())) {
@@ -212,5 +223,5 @@ async function probe(
       return false
     }
   }
-  throw new Error(`${container.name} has no readiness probe`)
+  throw new Error(`${container.name} has a probe of a kind this drill does not run`)
 }

@@ -335,12 +335,13 @@ export class NatsEventBus implements EventBus {
       duplicate_window: nanos(this.limits.duplicateWindowMs),
       num_replicas: this.limits.replicas,
     }
-    await this.whileClusterBusy(`stream ${identity.name}`, async () => {
+    await this.whileClusterBusy(`stream ${identity.name}`, async (step) => {
       let current: Partial<StreamConfig>
       try {
         current = (await this.jsm.streams.info(identity.name)).config
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
+        step('add')
         await this.jsm.streams.add(config)
         return
       }
@@ -348,6 +349,7 @@ export class NatsEventBus implements EventBus {
       // the cluster's meta group, which every start of every replica would otherwise make again
       // for every stream, all at once when a deployment starts.
       if (hasSettings(current, config)) return
+      step('update')
       await this.jsm.streams.update(identity.name, config)
     })
   }
@@ -357,19 +359,32 @@ export class NatsEventBus implements EventBus {
    * time, was not ready (503) or had too few servers yet for the stream's replicas: on a
    * cluster, a stream kept on several servers takes a round of consensus to create, and
    * replicas starting at once all ask together. Each step is
-   * idempotent, and a later try finds what another replica made meanwhile.
+   * idempotent, and a later try finds what another replica made meanwhile. The work names its
+   * calls past the first (`step('add')`) so that a refusal says which call it answered, and on
+   * which server.
    */
-  private async whileClusterBusy(what: string, work: () => Promise<void>): Promise<void> {
+  private async whileClusterBusy(
+    what: string,
+    work: (step: (call: string) => void) => Promise<void>,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      let call = 'info'
       try {
-        return await work()
+        return await work((next) => (call = next))
       } catch (error) {
         const busy =
           (error instanceof Error && error.name === 'TimeoutError') ||
           (error instanceof JetStreamApiError &&
             (error.status === 503 || error.code === NO_PEERS_FOR_PLACEMENT))
-        if (!busy || attempt >= SETUP_ATTEMPTS) throw error
-        this.logger.warn({ err: error, attempt }, `${what}: JetStream is busy; trying again`)
+        const server = this.nc.info?.server_name
+        if (!busy || attempt >= SETUP_ATTEMPTS) {
+          this.logger.error({ err: error, attempt, call, server }, `${what}: set-up failed`)
+          throw error
+        }
+        this.logger.warn(
+          { err: error, attempt, call, server },
+          `${what}: JetStream is busy; trying again`,
+        )
         await sleep(SETUP_RETRY_MS * attempt)
       }
     }
@@ -394,14 +409,16 @@ export class NatsEventBus implements EventBus {
       max_ack_pending: 1_000,
     }
     const { ack_wait, max_deliver, max_ack_pending, description } = config
-    await this.whileClusterBusy(`consumer ${consumer}`, async () => {
+    await this.whileClusterBusy(`consumer ${consumer}`, async (step) => {
       try {
         await this.jsm.consumers.info(stream, consumer)
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
+        step('add')
         await this.jsm.consumers.add(stream, config)
         return
       }
+      step('update')
       await this.jsm.consumers.update(stream, consumer, {
         ...(ack_wait === undefined ? {} : { ack_wait }),
         ...(max_deliver === undefined ? {} : { max_deliver }),
