@@ -50,7 +50,7 @@ export function startGatewayService(config: GatewayConfig, deps: ServiceDeps = {
         api.addHook('onRequest', inFlightLimit(config.CLIENT_MAX_IN_FLIGHT))
       }
       api.addHook('onRequest', rateLimits)
-      await registerDocsRoutes(api, openapi)
+      registerDocsRoutes(api, openapi)
       registerBrowserSessionRoutes(api, config)
       await registerProxyRoutes(api, {
         upstreams: config.upstreams,
