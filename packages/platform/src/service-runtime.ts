@@ -1,13 +1,4 @@
-import { fileURLToPath } from 'node:url'
-import { openServiceDatabase, type Database, type ServiceDatabaseSettings } from './db/database.ts'
-import { migrate, type MigrationSource } from './db/migrate.ts'
-import { createStore, type Executor, type OutboxRecorder, type Store } from './db/store.ts'
-import { connectEventBus } from './events/connect-event-bus.ts'
-import type { Consumer } from './events/consumer.ts'
-import type { EventBus, Subscription } from './events/event-bus.ts'
 import type { InProcessBroker } from './events/in-process-event-bus.ts'
-import { startOutboxRelay, type OutboxRelay } from './events/outbox.ts'
-import { platformMigrations } from './events/platform-migrations.ts'
 import { trustedProxies } from './config.ts'
 import { createHttpApp, type HttpApp, type HttpAppOptions } from './http/app.ts'
 import { registerHealthRoutes, type ReadinessCheck } from './http/health.ts'
@@ -17,16 +8,11 @@ import { createLogger, type Logger } from './logger.ts'
 import { createMetrics, type Metrics } from './metrics.ts'
 import { ensureTelemetry, registerServicePort, withService } from './telemetry.ts'
 
-/** ServiceSettings are the settings of serviceEnv that the runtime reads. */
-export interface ServiceSettings extends Partial<ServiceDatabaseSettings> {
+/** ServiceSettings are the settings of serviceEnv that every service's runtime reads. */
+export interface ServiceSettings {
   HOST: string
   PORT: number
   LOG_LEVEL: string
-  NATS_URL?: string | undefined
-  NATS_NAMESPACE?: string | undefined
-  NATS_STREAM_REPLICAS?: number | undefined
-  NATS_STREAM_MAX_BYTES?: number | undefined
-  NATS_STREAM_MAX_AGE_SECONDS?: number | undefined
   METRICS_PORT?: number | undefined
   REQUEST_TIMEOUT_MS?: number | undefined
   BODY_LIMIT_BYTES?: number | undefined
@@ -53,28 +39,28 @@ export interface ServiceDeps {
 }
 
 /**
- * ServiceRuntime opens what a service runs on, in the order a service needs it: its database
- * with migrations, its event bus with the outbox relay, its consumers, its periodic jobs and
- * its HTTP app with health. Each thing it opens registers its closer; `close()` runs them once,
- * in reverse, so HTTP stops first and the database closes last.
+ * ServiceRuntime opens what every service runs on: its logger and metrics, its periodic jobs and
+ * its HTTP app with health. The four services with a database and events run on its extension,
+ * BackendRuntime (backend-runtime.ts), which opens those first; the gateway, which has neither,
+ * runs on this one and carries no database or broker code. Each thing a runtime opens registers
+ * its closer; `close()` runs them once, in reverse, so HTTP stops first and the database closes
+ * last.
  */
 export class ServiceRuntime {
   readonly logger: Logger
   readonly metrics: Metrics
   readonly now: () => Date
   private readonly closers: (() => Promise<void>)[] = []
-  private readonly readiness: Record<string, ReadinessCheck> = {}
-  private relay: OutboxRelay | undefined
-  /** subscriptions are the consumers this runtime subscribed, under the service's name. */
-  readonly subscriptions: Subscription[] = []
+  /** readiness are the checks /health/ready runs besides the app's own: what the runtime opened. */
+  protected readonly readiness: Record<string, ReadinessCheck> = {}
   private closing: Promise<void> | undefined
   /** metricsListener is the port of its own that serves /metrics, when METRICS_PORT is set. */
   metricsListener: MetricsListener | undefined
 
   constructor(
     readonly service: string,
-    private readonly settings: ServiceSettings,
-    private readonly deps: ServiceDeps = {},
+    protected readonly settings: ServiceSettings,
+    protected readonly deps: ServiceDeps = {},
   ) {
     ensureTelemetry(service)
     this.logger = deps.logger ?? createLogger({ service, level: settings.LOG_LEVEL })
@@ -86,83 +72,6 @@ export class ServiceRuntime {
   /** onClose registers something to close when the service closes, before what was opened earlier. */
   onClose(closer: () => Promise<void>): void {
     this.closers.push(closer)
-  }
-
-  /**
-   * openDatabase opens the service's own database (Postgres at DATABASE_URL, else PGlite in
-   * DATA_DIR) and applies its migrations: the folder `migrations` (the service's own), after the
-   * platform's outbox, inbox and dead-letter tables when the service exchanges `events`.
-   */
-  async openDatabase<DB>(options: {
-    migrations: URL
-    events: boolean
-    more?: MigrationSource[]
-  }): Promise<Database<DB>> {
-    const { DATABASE_URL, DATA_DIR = '.data', DATABASE_POOL_SIZE = 10 } = this.settings
-    const database = await openServiceDatabase<DB>(this.service, {
-      DATABASE_URL,
-      DATA_DIR,
-      DATABASE_POOL_SIZE,
-    })
-    this.onClose(() => database.close())
-    this.readiness.database = () => database.ping()
-    await migrate(database, [
-      ...(options.events ? [platformMigrations] : []),
-      { name: this.service, directory: fileURLToPath(options.migrations) },
-      ...(options.more ?? []),
-    ])
-    return database
-  }
-
-  /**
-   * connectEventBus joins the event bus (NATS JetStream at NATS_URL, else the all-in-one
-   * process's broker) and starts the relay that publishes the database's outbox on it.
-   */
-  async connectEventBus<DB>(database: Database<DB>): Promise<EventBus> {
-    const { logger, metrics } = this
-    const bus = await connectEventBus({
-      service: this.service,
-      natsUrl: this.settings.NATS_URL,
-      natsNamespace: this.settings.NATS_NAMESPACE,
-      natsStreamReplicas: this.settings.NATS_STREAM_REPLICAS,
-      natsStreamMaxBytes: this.settings.NATS_STREAM_MAX_BYTES,
-      natsStreamMaxAgeSeconds: this.settings.NATS_STREAM_MAX_AGE_SECONDS,
-      broker: this.deps.broker,
-      database,
-      logger,
-      metrics,
-    })
-    this.onClose(() => bus.close())
-    this.readiness.bus = () => bus.ping()
-    // The relay stops before the bus it publishes on; what consumers add meanwhile waits in the outbox.
-    const relay = await startOutboxRelay({ database, bus, logger, metrics, service: this.service })
-    this.onClose(() => relay.stop())
-    this.relay = relay
-    return bus
-  }
-
-  /**
-   * createStore gives the use cases their Store (platform/db/store.ts) over the service's
-   * database; with an event bus connected, what a transaction adds to the outbox is handed to
-   * the relay as it commits, and published at once.
-   */
-  createStore<DB, Repositories extends object>(
-    database: Database<DB>,
-    repositories: (db: Executor<DB>, outbox: OutboxRecorder) => Repositories,
-  ): Store<Repositories> {
-    const relay = this.relay
-    return createStore(
-      database,
-      repositories,
-      relay ? { committed: (e) => relay.committed(e) } : {},
-    )
-  }
-
-  /** subscribe starts the service's consumers, as one consumer group its replicas share. */
-  async subscribe(bus: EventBus, consumers: Consumer[]): Promise<void> {
-    const subscriptions = consumers.map((consumer) => ({ ...consumer, service: this.service }))
-    this.subscriptions.push(...subscriptions)
-    await Promise.all(subscriptions.map((subscription) => bus.subscribe(subscription)))
   }
 
   /** startJob runs a periodic job (a sweeper, a reconciler, a pruner) until the service closes. */
@@ -241,18 +150,26 @@ export interface RunningService {
  * startService runs `start` on a new runtime and then listens on HOST:PORT. If anything fails
  * on the way, what was opened is closed again and the error thrown.
  */
-export async function startService<Started extends { app: HttpApp }>(
+export function startService<Started extends { app: HttpApp }>(
   service: string,
   settings: ServiceSettings,
   deps: ServiceDeps,
   start: (runtime: ServiceRuntime) => Promise<Started>,
 ): Promise<Started & RunningService> {
-  const runtime = new ServiceRuntime(service, settings, deps)
+  return runService(new ServiceRuntime(service, settings, deps), settings, start)
+}
+
+/** runService runs `start` on `runtime`, then listens; on failure it closes what was opened. */
+export async function runService<Runtime extends ServiceRuntime, Started extends { app: HttpApp }>(
+  runtime: Runtime,
+  settings: ServiceSettings,
+  start: (runtime: Runtime) => Promise<Started>,
+): Promise<Started & RunningService> {
   try {
     const started = await start(runtime)
     await started.app.listen({ host: settings.HOST, port: settings.PORT })
     const address = started.app.server.address()
-    if (address && typeof address === 'object') registerServicePort(service, address.port)
+    if (address && typeof address === 'object') registerServicePort(runtime.service, address.port)
     return { ...started, close: () => runtime.close() }
   } catch (error) {
     await runtime.close().catch(() => undefined)

@@ -1,8 +1,9 @@
 // telemetry.ts starts the OpenTelemetry SDK for a process: the tracer provider, the W3C trace
 // context propagator, the async-local-storage context, and the instrumentations of the HTTP
-// server (node:http), outgoing calls (undici and fetch) and Postgres (pg). Decision 0013 says why
-// the instrumentations are applied to the modules directly rather than through require hooks:
-// the services run as esbuild bundles, where no `require('pg')` ever happens to hook.
+// server (node:http) and outgoing calls (undici and fetch); a module only some services load
+// (Postgres: db/postgres-spans.ts) adds its own with instrumentWhileExporting. Decision 0013 says
+// why the instrumentations are applied to the modules directly rather than through require
+// hooks: the services run as esbuild bundles, where no `require('pg')` ever happens to hook.
 import { createRequire } from 'node:module'
 import type { IncomingMessage } from 'node:http'
 import {
@@ -17,7 +18,6 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici'
 import { envDetector, detectResources, resourceFromAttributes } from '@opentelemetry/resources'
 import {
@@ -32,7 +32,6 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace'
-import pg from 'pg'
 
 /** SERVICE_ATTRIBUTE names the microshop service a span belongs to (several share the embedded process). */
 export const SERVICE_ATTRIBUTE = 'microshop.service'
@@ -66,7 +65,32 @@ export interface Telemetry {
 }
 
 interface Started extends Telemetry {
+  provider: TracerProvider
+  /** patches take off what instrumentWhileExporting applied while this SDK exports. */
+  patches: (() => void)[]
   unpatch(): void
+}
+
+/**
+ * SpanInstrumentation patches a module so that its work makes spans under `provider`, and returns
+ * how to take the patch off.
+ */
+export type SpanInstrumentation = (provider: TracerProvider) => () => void
+
+// spanInstrumentations are applied while spans are exported, by every SDK started after they
+// were added and by the one running when they are.
+const spanInstrumentations = new Set<SpanInstrumentation>()
+
+/**
+ * instrumentWhileExporting makes a module's work spans whenever spans go somewhere (Postgres
+ * statements: db/postgres-spans.ts); it carries no trace context, so without an export it is
+ * not applied and its module pays nothing. Adding the same one again changes nothing.
+ */
+export function instrumentWhileExporting(instrumentation: SpanInstrumentation): void {
+  if (spanInstrumentations.has(instrumentation)) return
+  spanInstrumentations.add(instrumentation)
+  const started = globals[STARTED]
+  if (started?.exporting) started.patches.push(instrumentation(started.provider))
 }
 
 // The SDK is per process, and the OpenTelemetry API keeps its globals on globalThis: a test
@@ -113,10 +137,17 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
   trace.setGlobalTracerProvider(provider)
-  const unpatch = instrument(provider, { statements: exporting })
+  const unpatchTransport = instrument(provider)
+  const patches = exporting ? [...spanInstrumentations].map((apply) => apply(provider)) : []
+  const unpatch = () => {
+    unpatchTransport()
+    for (const patch of patches.splice(0)) patch()
+  }
 
   const started: Started = {
     exporting,
+    provider,
+    patches,
     forceFlush: () => provider.forceFlush(),
     shutdown: async () => {
       unpatch()
@@ -218,13 +249,10 @@ function samplerFrom(env: Record<string, string | undefined>, exporting: boolean
   }
 }
 
-// instrument applies the HTTP server, undici and pg instrumentations to the modules themselves,
+// instrument applies the HTTP server and undici instrumentations to the modules themselves,
 // which works the same from source and from a bundle, and returns how to take them off again.
-// The HTTP and undici ones carry trace contexts in and out, so they are always on; pg's only
-// makes spans of statements, so it is applied only when spans go somewhere (`statements`):
-// otherwise every statement would pay for a span nobody records (2.5-3% of a busy service's CPU
-// in profiles).
-function instrument(provider: TracerProvider, options: { statements: boolean }): () => void {
+// They carry trace contexts in and out, so they are always on.
+function instrument(provider: TracerProvider): () => void {
   const require = createRequire(import.meta.url)
   const http = new HttpInstrumentation({
     enabled: false,
@@ -235,11 +263,6 @@ function instrument(provider: TracerProvider, options: { statements: boolean }):
       return service ? { [SERVICE_ATTRIBUTE]: service } : {}
     },
   })
-  const pgInstrumentation = new PgInstrumentation({
-    enabled: false,
-    requireParentSpan: true,
-    ignoreConnectSpans: true,
-  })
   // The undici instrumentation listens on diagnostics channels, which bundled and global undici
   // (fetch) both publish on; it starts listening when made.
   // A request that already carries a trace context (a client's own) is left as it is.
@@ -249,22 +272,14 @@ function instrument(provider: TracerProvider, options: { statements: boolean }):
         ? request.headers.some((value, i) => i % 2 === 0 && /^traceparent$/i.test(String(value)))
         : /(^|\r\n)traceparent:/i.test(request.headers),
   })
-  for (const instrumentation of [http, pgInstrumentation, undici]) {
+  for (const instrumentation of [http, undici]) {
     instrumentation.setTracerProvider(provider)
   }
   const httpModule = require('node:http') as object
-  const patches = [
-    { instrumentation: http, name: 'http', exports: httpModule },
-    ...(options.statements
-      ? [{ instrumentation: pgInstrumentation, name: 'pg', exports: pg }]
-      : []),
-  ].map(({ instrumentation, name, exports }) => {
-    const definition = instrumentation.getModuleDefinitions().find((d) => d.name === name)
-    definition?.patch?.(exports)
-    return () => definition?.unpatch?.(exports)
-  })
+  const definition = http.getModuleDefinitions().find((d) => d.name === 'http')
+  definition?.patch?.(httpModule)
   return () => {
-    for (const unpatch of patches) unpatch()
+    definition?.unpatch?.(httpModule)
     undici.disable()
   }
 }

@@ -1,7 +1,8 @@
 import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
 import { registerDeadLetterRoutes } from '@microshop/platform/http/dead-letter-routes'
 import { pruneInboxJob } from '@microshop/platform/events/inbox'
-import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
+import { startBackendService } from '@microshop/platform/backend-runtime'
+import type { ServiceDeps } from '@microshop/platform/service-runtime'
 import type { CatalogConfig } from './config.ts'
 import { catalogRepositories } from './db/catalog-repositories.ts'
 import type { CatalogTables } from './db/tables.ts'
@@ -20,7 +21,7 @@ const EXPIRY_BATCH = 100
  * expired; the demo catalogue is loaded on first start when asked.
  */
 export function startCatalogService(config: CatalogConfig, deps: ServiceDeps = {}) {
-  return startService('catalog', config, deps, async (runtime) => {
+  return startBackendService('catalog', config, deps, async (runtime) => {
     const database = await runtime.openDatabase<CatalogTables>({
       migrations: new URL('../migrations', import.meta.url),
       events: true,

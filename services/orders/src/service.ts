@@ -1,7 +1,8 @@
 import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
 import { registerDeadLetterRoutes } from '@microshop/platform/http/dead-letter-routes'
 import { consumptionWatermark } from '@microshop/platform/events/consumption-watermark'
-import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
+import { startBackendService } from '@microshop/platform/backend-runtime'
+import type { ServiceDeps } from '@microshop/platform/service-runtime'
 import { catalogProductFetcher } from './clients/catalog-client.ts'
 import type { OrdersConfig } from './config.ts'
 import { ordersRepositories } from './db/orders-repositories.ts'
@@ -23,7 +24,7 @@ const MAINTENANCE_INTERVAL_MS = 3_600_000
  * past their step deadline; a maintenance job forgets old idempotency keys and inbox entries.
  */
 export function startOrdersService(config: OrdersConfig, deps: ServiceDeps = {}) {
-  return startService('orders', config, deps, async (runtime) => {
+  return startBackendService('orders', config, deps, async (runtime) => {
     const database = await runtime.openDatabase<OrdersTables>({
       migrations: new URL('../migrations', import.meta.url),
       events: true,

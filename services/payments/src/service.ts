@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url'
 import { bearerAuthFromJwks } from '@microshop/platform/auth/bearer-auth'
 import { registerDeadLetterRoutes } from '@microshop/platform/http/dead-letter-routes'
 import { pruneInboxJob } from '@microshop/platform/events/inbox'
-import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
+import { startBackendService } from '@microshop/platform/backend-runtime'
+import type { ServiceDeps } from '@microshop/platform/service-runtime'
 import type { PaymentsConfig } from './config.ts'
 import { paymentsRepositories } from './db/payments-repositories.ts'
 import type { PaymentsTables } from './db/tables.ts'
@@ -34,7 +35,7 @@ export interface PaymentsServiceDeps extends ServiceDeps {
  * reconciler of payments left unsettled, and the payments API.
  */
 export function startPaymentsService(config: PaymentsConfig, deps: PaymentsServiceDeps = {}) {
-  return startService('payments', config, deps, async (runtime) => {
+  return startBackendService('payments', config, deps, async (runtime) => {
     const database = await runtime.openDatabase<PaymentsTables>({
       migrations: new URL('../migrations', import.meta.url),
       events: true,

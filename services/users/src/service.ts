@@ -3,7 +3,8 @@ import { createBearerAuth } from '@microshop/platform/auth/bearer-auth'
 import type { Database } from '@microshop/platform/db/database'
 import { createStore } from '@microshop/platform/db/store'
 import type { Logger } from '@microshop/platform/logger'
-import { startService, type ServiceDeps } from '@microshop/platform/service-runtime'
+import { startBackendService } from '@microshop/platform/backend-runtime'
+import type { ServiceDeps } from '@microshop/platform/service-runtime'
 import type { UsersConfig } from './config.ts'
 import type { UsersTables } from './db/tables.ts'
 import { usersRepositories } from './db/users-repositories.ts'
@@ -24,7 +25,7 @@ const PRUNE_INTERVAL_MS = 3_600_000
  * admin, and forgets stale sessions and throttles every hour.
  */
 export function startUsersService(config: UsersConfig, deps: ServiceDeps = {}) {
-  return startService('users', config, deps, async (runtime) => {
+  return startBackendService('users', config, deps, async (runtime) => {
     const signingKeys = await loadSigningKeys(config)
     const database = await runtime.openDatabase<UsersTables>({
       migrations: new URL('../migrations', import.meta.url),

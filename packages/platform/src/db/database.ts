@@ -11,6 +11,7 @@ import {
   type KyselyConfig,
 } from 'kysely'
 import pg from 'pg'
+import { tracePostgresStatements } from './postgres-spans.ts'
 import type { PGlite as PGliteType } from '@electric-sql/pglite'
 
 /**
@@ -106,6 +107,7 @@ function statementLog(onStatement: DatabaseOptions['onStatement']): Pick<KyselyC
 }
 
 function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
+  tracePostgresStatements()
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
