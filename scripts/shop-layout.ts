@@ -10,6 +10,12 @@ export type ServiceName = 'gateway' | BackendService
 
 export type ShopPorts = Record<ServiceName, number>
 
+/**
+ * serviceProcessEnv is what the images set for a service's process that a launcher of the
+ * bundles must set too: one malloc arena for every thread (glibc reads it at exec; decision 0017).
+ */
+export const serviceProcessEnv = { MALLOC_ARENA_MAX: '1' } as const
+
 /** defaultPorts are the spec's: the gateway on 8080, the services on 8081-8084. */
 export const defaultPorts: ShopPorts = {
   gateway: 8080,

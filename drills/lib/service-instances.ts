@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import {
   backendServices,
   freePorts,
+  serviceProcessEnv,
   waitUntilReady,
   type BackendService,
   type ServiceName,
@@ -121,6 +122,7 @@ export async function startServiceInstances(
       return (replicas[instance.index % replicas.length] as InstanceState).url
     }
     const shared = {
+      ...serviceProcessEnv,
       ...options.env,
       HOST: '127.0.0.1',
       PORT: String(instance.port),
