@@ -423,9 +423,13 @@ describe('startGatewayService', () => {
     ])
     const docsJson = (await (await fetch(`${gatewayUrl}/docs/json`)).json()) as typeof document
     expect(docsJson.paths).toEqual(document.paths)
-    const page = await fetch(`${gatewayUrl}/docs`)
-    expect(page.status).toBe(200)
-    expect(await page.text()).toContain('swagger-ui')
+    for (const path of ['/docs', '/docs/']) {
+      const page = await fetch(`${gatewayUrl}${path}`)
+      expect(page.status, path).toBe(200)
+      expect(await page.text(), path).toContain('swagger-ui')
+    }
+    const index = await fetch(`${gatewayUrl}/docs/static/index.html`, { redirect: 'manual' })
+    expect([index.status, index.headers.get('location')]).toEqual([302, '/docs/'])
     const script = await fetch(`${gatewayUrl}/docs/static/swagger-ui-bundle.js`)
     expect(script.status).toBe(200)
     expect((await script.text()).length).toBeGreaterThan(100_000)

@@ -29,11 +29,13 @@ export function registerDocsRoutes(app: HttpApp, openapi: MergedOpenapi) {
     for (const [name, value] of Object.entries(answer.headers)) {
       if (value !== undefined && !SET_BY_THE_GATEWAY.has(name)) void reply.header(name, value)
     }
-    return reply.code(answer.statusCode).send(answer.rawPayload)
+    // An answer without a body (a redirect, a 304) is sent without one, and so without a type.
+    const body = answer.rawPayload.length > 0 ? answer.rawPayload : undefined
+    return reply.code(answer.statusCode).send(body)
   }
   // The UI's own paths (its page, the document, its files), and no others: any other path
   // under /docs is the gateway's 404, as they would be with the UI registered on the gateway itself.
-  for (const path of ['/docs', '/docs/json', '/docs/yaml', '/docs/static/*']) {
+  for (const path of ['/docs', '/docs/', '/docs/json', '/docs/yaml', '/docs/static/*']) {
     app.get(path, { schema: { hide: true } }, serve)
   }
 }
