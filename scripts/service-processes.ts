@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import {
   backendServices,
+  serviceNodeFlags,
   serviceProcessEnv,
   shopUrls,
   waitUntilReady,
@@ -110,7 +111,7 @@ export async function startServiceProcesses(
     exits.delete(name)
     const entry =
       runtimes[name] === 'bundle'
-        ? [join(repoRoot, 'services', name, 'dist', 'main.js')]
+        ? [...serviceNodeFlags, join(repoRoot, 'services', name, 'dist', 'main.js')]
         : ['--import', 'tsx', join(repoRoot, 'services', name, 'src', 'main.ts')]
     // detached: each service in its own process group, so a Ctrl-C in the terminal reaches only
     // this process, which then stops the services in order, once each.

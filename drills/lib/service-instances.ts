@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline'
 import {
   backendServices,
   freePorts,
+  serviceNodeFlags,
   serviceProcessEnv,
   waitUntilReady,
   type BackendService,
@@ -217,7 +218,7 @@ class InstanceState implements Instance {
     // detached: its own process group, so a Ctrl-C reaches the drill alone, which stops them.
     const child = spawn(
       process.execPath,
-      [join(repoRoot, 'services', this.service, 'dist', 'main.js')],
+      [...serviceNodeFlags, join(repoRoot, 'services', this.service, 'dist', 'main.js')],
       {
         cwd: repoRoot,
         env,
