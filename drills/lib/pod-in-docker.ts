@@ -159,7 +159,6 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
     },
     async kill() {
       await docker(['kill', '--signal', 'KILL', containerName])
-      started = !container.startupProbe
     },
     async start() {
       started = !container.startupProbe

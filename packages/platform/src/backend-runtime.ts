@@ -31,18 +31,10 @@ export interface BackendSettings extends ServiceSettings, Partial<ServiceDatabas
  * service needs them, its database with migrations, its event bus with the outbox relay and its
  * consumers. Its database closes last, after HTTP, the consumers and the relay.
  */
-export class BackendRuntime extends ServiceRuntime {
+export class BackendRuntime extends ServiceRuntime<BackendSettings> {
   private relay: OutboxRelay | undefined
   /** subscriptions are the consumers this runtime subscribed, under the service's name. */
   readonly subscriptions: Subscription[] = []
-
-  constructor(
-    service: string,
-    private readonly backend: BackendSettings,
-    deps: ServiceDeps = {},
-  ) {
-    super(service, backend, deps)
-  }
 
   /**
    * openDatabase opens the service's own database (Postgres at DATABASE_URL, else PGlite in
@@ -54,7 +46,7 @@ export class BackendRuntime extends ServiceRuntime {
     events: boolean
     more?: MigrationSource[]
   }): Promise<Database<DB>> {
-    const { DATABASE_URL, DATA_DIR = '.data', DATABASE_POOL_SIZE = 10 } = this.backend
+    const { DATABASE_URL, DATA_DIR = '.data', DATABASE_POOL_SIZE = 10 } = this.settings
     const database = await openServiceDatabase<DB>(this.service, {
       DATABASE_URL,
       DATA_DIR,
@@ -75,14 +67,14 @@ export class BackendRuntime extends ServiceRuntime {
    * process's broker) and starts the relay that publishes the database's outbox on it.
    */
   async connectEventBus<DB>(database: Database<DB>): Promise<EventBus> {
-    const { logger, metrics, backend } = this
+    const { logger, metrics, settings } = this
     const bus = await connectEventBus({
       service: this.service,
-      natsUrl: backend.NATS_URL,
-      natsNamespace: backend.NATS_NAMESPACE,
-      natsStreamReplicas: backend.NATS_STREAM_REPLICAS,
-      natsStreamMaxBytes: backend.NATS_STREAM_MAX_BYTES,
-      natsStreamMaxAgeSeconds: backend.NATS_STREAM_MAX_AGE_SECONDS,
+      natsUrl: settings.NATS_URL,
+      natsNamespace: settings.NATS_NAMESPACE,
+      natsStreamReplicas: settings.NATS_STREAM_REPLICAS,
+      natsStreamMaxBytes: settings.NATS_STREAM_MAX_BYTES,
+      natsStreamMaxAgeSeconds: settings.NATS_STREAM_MAX_AGE_SECONDS,
       broker: this.deps.broker,
       database,
       logger,

@@ -46,7 +46,7 @@ export interface ServiceDeps {
  * its closer; `close()` runs them once, in reverse, so HTTP stops first and the database closes
  * last.
  */
-export class ServiceRuntime {
+export class ServiceRuntime<Settings extends ServiceSettings = ServiceSettings> {
   readonly logger: Logger
   readonly metrics: Metrics
   readonly now: () => Date
@@ -59,7 +59,7 @@ export class ServiceRuntime {
 
   constructor(
     readonly service: string,
-    protected readonly settings: ServiceSettings,
+    protected readonly settings: Settings,
     protected readonly deps: ServiceDeps = {},
   ) {
     ensureTelemetry(service)

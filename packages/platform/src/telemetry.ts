@@ -275,13 +275,26 @@ function instrument(provider: TracerProvider): () => void {
   for (const instrumentation of [http, undici]) {
     instrumentation.setTracerProvider(provider)
   }
-  const httpModule = require('node:http') as object
-  const definition = http.getModuleDefinitions().find((d) => d.name === 'http')
-  definition?.patch?.(httpModule)
+  const unpatchHttp = patchModule(http, 'http', require('node:http') as object)
   return () => {
-    definition?.unpatch?.(httpModule)
+    unpatchHttp()
     undici.disable()
   }
+}
+
+/**
+ * patchModule applies an instrumentation's patch for module `name` to that module's exports (the
+ * bundled module itself, not one loaded through a require hook), and returns how to take it off.
+ */
+export function patchModule(
+  // Every OpenTelemetry instrumentation has this method (InstrumentationBase's).
+  instrumentation: Pick<HttpInstrumentation, 'getModuleDefinitions'>,
+  name: string,
+  exports: object,
+): () => void {
+  const definition = instrumentation.getModuleDefinitions().find((d) => d.name === name)
+  definition?.patch?.(exports)
+  return () => definition?.unpatch?.(exports)
 }
 
 // QUIET_PATHS are probes and scrapes: no trace for them.

@@ -3,7 +3,7 @@
 // node-postgres nor its instrumentation.
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
 import pg from 'pg'
-import { instrumentWhileExporting, type SpanInstrumentation } from '../telemetry.ts'
+import { instrumentWhileExporting, patchModule, type SpanInstrumentation } from '../telemetry.ts'
 
 /**
  * tracePostgresStatements makes every statement of node-postgres a span under the work that ran
@@ -22,7 +22,5 @@ const patchPostgres: SpanInstrumentation = (provider) => {
     ignoreConnectSpans: true,
   })
   instrumentation.setTracerProvider(provider)
-  const definition = instrumentation.getModuleDefinitions().find((d) => d.name === 'pg')
-  definition?.patch?.(pg)
-  return () => definition?.unpatch?.(pg)
+  return patchModule(instrumentation, 'pg', pg)
 }
