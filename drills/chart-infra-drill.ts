@@ -200,7 +200,9 @@ async function main(): Promise<number> {
           faults.push(
             seed
               .start()
-              .then(() => waitUntilPodReady(seed, 60_000))
+              // The chart's startup probe allows 90 x 2 s: a restarted server catching its
+              // streams up may take most of it before the full /healthz passes.
+              .then(() => waitUntilPodReady(seed, 180_000))
               .then(() => log(`${seed.name} started again and ready`)),
           )
         }
