@@ -3,7 +3,9 @@
 // Secrets, the pod's own name), user and group, read-only root, dropped capabilities, no new
 // privileges, emptyDir volumes as tmpfs, ConfigMap volumes as files, and each volume claim as a
 // Docker volume owned by the pod's fsGroup. It runs the pod's probes the way the kubelet would:
-// the startup probe until it passes once per container start, then the readiness probe.
+// the startup probe until it passes once per container start, then the readiness probe; a
+// container whose startup probe has not passed within its budget (failureThreshold x
+// periodSeconds) is restarted, as the kubelet restarts it.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -21,6 +23,8 @@ interface EnvVar {
 export interface Probe {
   httpGet?: { path: string; port: string | number }
   exec?: { command: string[] }
+  periodSeconds?: number
+  failureThreshold?: number
 }
 
 export interface RenderedContainer {
@@ -56,10 +60,21 @@ export interface PodInDocker {
   name: string
   /** ip is the container's address on the drill's network, reachable from this host on Linux. */
   ip: string
+  /**
+   * startupBudgetMs is how long the container's startup probe may fail after a start before the
+   * container is restarted (Kubernetes' defaults without a startup probe: none, 0).
+   */
+  startupBudgetMs: number
+  /** restarts counts the restarts after a failed startup probe, as `kubectl get pods` shows them. */
+  readonly restarts: number
   ready(): Promise<boolean>
   kill(): Promise<void>
   start(): Promise<void>
+  /** restart stops the container as the kubelet would (SIGTERM, SIGKILL after 10 s) and starts it. */
+  restart(): Promise<void>
   remove(): Promise<void>
+  /** logTail is the container's last `lines` lines of output (`docker logs --tail`). */
+  logTail(lines: number): Promise<string>
 }
 
 export interface RunPodOptions {
@@ -149,20 +164,47 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
   // started: the startup probe has passed since the container last started. Until it has, the
   // kubelet runs no readiness probe and the pod is not ready (a NATS server that answers
   // `js-enabled-only` before its cluster has elected a meta leader is not yet in service).
-  let started = !container.startupProbe
-  return {
+  const startupProbe = container.startupProbe
+  const startupBudgetMs = startupProbe
+    ? (startupProbe.failureThreshold ?? 3) * (startupProbe.periodSeconds ?? 10) * 1000
+    : 0
+  let started = !startupProbe
+  let startedAt = performance.now()
+  let restarts = 0
+  const pod: PodInDocker = {
     name: options.name,
     ip,
+    startupBudgetMs,
+    get restarts() {
+      return restarts
+    },
     async ready() {
-      if (!started) started = await probe(containerName, ip, container, container.startupProbe)
+      if (!started) {
+        started = await probe(containerName, ip, container, startupProbe)
+        if (!started && performance.now() - startedAt > startupBudgetMs) {
+          // The kubelet's answer to a startup probe out of tries: the container is stopped
+          // and started again.
+          await pod.restart()
+          restarts++
+        }
+      }
       return started && probe(containerName, ip, container, container.readinessProbe)
     },
     async kill() {
       await docker(['kill', '--signal', 'KILL', containerName])
     },
     async start() {
-      started = !container.startupProbe
+      started = !startupProbe
+      startedAt = performance.now()
       await docker(['start', containerName])
+    },
+    async restart() {
+      started = !startupProbe
+      await docker(['restart', '--time', '10', containerName], { timeoutMs: 120_000 })
+      startedAt = performance.now()
+    },
+    async logTail(lines) {
+      return docker(['logs', '--tail', String(lines), containerName])
     },
     async remove() {
       await docker(['rm', '-f', '-v', containerName]).catch(() => undefined)
@@ -171,6 +213,7 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
       }
     },
   }
+  return pod
 }
 
 /** waitUntilPodReady runs a pod's probes until it is ready, or throws after `withinMs`. */

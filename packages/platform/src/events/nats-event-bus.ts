@@ -381,10 +381,14 @@ export class NatsEventBus implements EventBus {
           this.logger.error({ err: error, attempt, call, server }, `${what}: set-up failed`)
           throw error
         }
-        this.logger.warn(
-          { err: error, attempt, call, server },
-          `${what}: JetStream is busy; trying again`,
-        )
+        // No peers: the cluster's JetStream meta group has fewer servers than the stream's
+        // replicas, which a starting cluster passes through, and one that formed short of its
+        // servers stays in (docs/deploy-kubernetes.md, the self-contained install).
+        const why =
+          error instanceof JetStreamApiError && error.code === NO_PEERS_FOR_PLACEMENT
+            ? `JetStream has fewer servers than the stream's ${this.limits.replicas} replicas (its meta group's size is in /jsz)`
+            : 'JetStream is busy'
+        this.logger.warn({ err: error, attempt, call, server }, `${what}: ${why}; trying again`)
         await sleep(SETUP_RETRY_MS * attempt)
       }
     }
