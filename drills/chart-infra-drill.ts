@@ -135,7 +135,7 @@ async function main(): Promise<number> {
     pods.push(database)
     await waitUntilPodReady(database, 2 * database.startupBudgetMs + 60_000)
     log(
-      `every pod is ready (startup, then readiness probe) ${((performance.now() - started) / 1000).toFixed(1)} s after start (NATS: a meta group of all ${nats.spec.replicas} servers)`,
+      `every pod is ready (startup, then readiness probe) ${((performance.now() - started) / 1000).toFixed(1)} s after start (NATS: a meta group of all ${nats.spec.replicas} servers)${restartsSaid(pods)}`,
     )
 
     const passwords = rendered.secret('shop-microshop-postgres-dev')
@@ -214,7 +214,7 @@ async function main(): Promise<number> {
               // streams up may take most of it before the full /healthz passes, and past it
               // the container is restarted once more, as the kubelet would.
               .then(() => waitUntilPodReady(seed, 2 * seed.startupBudgetMs + 60_000))
-              .then(() => log(`${seed.name} started again and ready`)),
+              .then(() => log(`${seed.name} started again and ready${restartsSaid([seed])}`)),
           )
         }
       },
@@ -330,6 +330,14 @@ async function startNatsCluster(
       pods.push(...servers)
     }
   }
+}
+
+/** restartsSaid names the pods the kubelet's rule restarted (a startup probe out of tries). */
+function restartsSaid(pods: PodInDocker[]): string {
+  const restarted = pods.filter((pod) => pod.restarts > 0)
+  return restarted.length === 0
+    ? ''
+    : `; restarted after a failed startup probe: ${restarted.map((pod) => `${pod.name} ${pod.restarts}x`).join(', ')}`
 }
 
 interface MetaGroupView {
