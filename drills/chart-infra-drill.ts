@@ -6,9 +6,10 @@
 // until their own probes say they are ready (startup, then readiness, as the kubelet runs them:
 // a Service sends no connection to a pod before that) and the NATS servers have formed one
 // JetStream cluster (a meta group of all three; see startNatsCluster), then runs the services
-// (separate processes) on them with the rendered settings (NATS_STREAM_REPLICAS=3). Under a steady mix of checkouts it kills the NATS
-// server the services connected to (SIGKILL) and starts it again: streams kept on three servers
-// carry on. Every stream must have three replicas, every order settle, invariants 1-4 hold.
+// (separate processes) on them with the rendered settings (NATS_STREAM_REPLICAS=3). Under a
+// steady mix of checkouts it kills the NATS server the services connected to (SIGKILL) and starts
+// it again: streams kept on three servers carry on. Every stream must have three replicas, every
+// order settle, invariants 1-4 hold.
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -349,13 +350,7 @@ interface MetaGroupView {
 
 async function metaGroupView(server: PodInDocker): Promise<MetaGroupView> {
   try {
-    const response = await fetch(`http://${server.ip}:8222/jsz`, {
-      signal: AbortSignal.timeout(3_000),
-    })
-    const jsz = (await response.json()) as {
-      meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string }[] }
-    }
-    const meta = jsz.meta_cluster
+    const meta = (await readJsz(server)).meta_cluster
     if (!meta?.leader) return { size: 0, members: [] }
     const isLeader = meta.leader === server.name
     return {
@@ -367,6 +362,26 @@ async function metaGroupView(server: PodInDocker): Promise<MetaGroupView> {
   }
 }
 
+/** Jsz is what the drill reads of a NATS server's `/jsz?streams=true`. */
+interface Jsz {
+  config?: { max_storage?: number }
+  reserved_storage?: number
+  streams?: number
+  meta_cluster?: {
+    leader?: string
+    cluster_size?: number
+    replicas?: { name: string; current: boolean; offline?: boolean }[]
+  }
+  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[]
+}
+
+async function readJsz(server: PodInDocker): Promise<Jsz> {
+  const response = await fetch(`http://${server.ip}:8222/jsz?streams=true`, {
+    signal: AbortSignal.timeout(5_000),
+  })
+  return (await response.json()) as Jsz
+}
+
 /**
  * describeJetStream reads each NATS server's /jsz: its view of the meta group, its reserved and
  * allowed storage, and the streams it keeps, one line per server.
@@ -375,20 +390,7 @@ async function describeJetStream(pods: PodInDocker[]): Promise<string> {
   const lines = await Promise.all(
     pods.map(async (pod) => {
       try {
-        const response = await fetch(`http://${pod.ip}:8222/jsz?streams=true`, {
-          signal: AbortSignal.timeout(5_000),
-        })
-        const jsz = (await response.json()) as {
-          config?: { max_storage?: number }
-          reserved_storage?: number
-          streams?: number
-          meta_cluster?: {
-            leader?: string
-            cluster_size?: number
-            replicas?: { name: string; current: boolean; offline?: boolean }[]
-          }
-          account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[]
-        }
+        const jsz = await readJsz(pod)
         const meta = jsz.meta_cluster
         const peers = (meta?.replicas ?? [])
           .map(
