@@ -2,6 +2,7 @@
 // them where the others are. Both run modes (scripts/all-in-one.ts, scripts/service-processes.ts)
 // and the end-to-end tests read it.
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
 
 /** backendServices are the services behind the gateway, in the order they start. */
 export const backendServices = ['users', 'catalog', 'orders', 'payments'] as const
@@ -11,10 +12,23 @@ export type ServiceName = 'gateway' | BackendService
 export type ShopPorts = Record<ServiceName, number>
 
 /**
- * serviceProcessEnv is what the images set for a service's process that a launcher of the
- * bundles must set too: one malloc arena for every thread (glibc reads it at exec; decision 0017).
+ * compileCacheDirectory is where Node keeps V8's code for the bundles run on this machine
+ * (NODE_COMPILE_CACHE): `npm run build` fills it, so that no start compiles a bundle again
+ * (decision 0017). Node keys it by file, content, Node version, flags and user.
  */
-export const serviceProcessEnv = { MALLOC_ARENA_MAX: '1' } as const
+export const compileCacheDirectory = fileURLToPath(
+  new URL('../node_modules/.cache/node-compile-cache', import.meta.url),
+)
+
+/**
+ * serviceProcessEnv is what the images set for a service's process that a launcher of the
+ * bundles must set too: one malloc arena for every thread (glibc reads it at exec) and the
+ * compile cache (decision 0017).
+ */
+export const serviceProcessEnv = {
+  MALLOC_ARENA_MAX: '1',
+  NODE_COMPILE_CACHE: compileCacheDirectory,
+} as const
 
 /**
  * serviceNodeFlags are the node flags the images run a service with: WebAssembly compiled by

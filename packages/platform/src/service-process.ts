@@ -4,6 +4,9 @@ import { closeOnSignals } from './shutdown.ts'
 import { releaseStartUpMemoryLater } from './start-up-memory.ts'
 import { startTelemetry } from './telemetry.ts'
 
+/** LOAD_ONLY is the argument that makes a service's process load its code and exit. */
+export const LOAD_ONLY = '--load-only'
+
 interface ProcessSettings {
   LOG_LEVEL: string
   HOST: string
@@ -16,12 +19,17 @@ interface ProcessSettings {
  * its settings (exit 1 listing every problem), start it, and close it cleanly on SIGTERM or
  * SIGINT (exit 0), the spans still buffered exported last. Soon after it listens, it gives back the
  * memory that starting took (start-up-memory.ts).
+ *
+ * With `--load-only` (`node dist/main.js --load-only`) the process loads the service's code and
+ * exits 0, starting nothing: what filling Node's compile cache (NODE_COMPILE_CACHE) needs, when
+ * an image or `npm run build` compiles a bundle once so that no start compiles it again.
  */
 export async function runServiceProcess<Config extends ProcessSettings>(
   service: string,
   loadConfig: () => Config,
   start: (config: Config, deps: { logger: Logger }) => Promise<{ close: () => Promise<void> }>,
 ): Promise<void> {
+  if (process.argv.includes(LOAD_ONLY)) return
   const telemetry = startTelemetry({ serviceName: service, env: process.env })
   let config: Config
   try {
