@@ -71,12 +71,18 @@ export function createAccessTokenVerifier(
   options: AccessTokenVerifierOptions,
 ): AccessTokenVerifier {
   const remote = 'jwksUrl' in options
+  // The remote key set is made on the first check, not at start: making it reaches fetch's
+  // Headers, which loads Node's HTTP client (undici), ~30 ms of a service's start (decision 0017).
+  let remoteKeys: JWTVerifyGetKey | undefined
   const keys: JWTVerifyGetKey = remote
-    ? createRemoteJWKSet(new URL(options.jwksUrl), {
-        cooldownDuration: options.jwksCooldownMs ?? 30_000,
-        cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
-        timeoutDuration: options.jwksTimeoutMs ?? 5_000,
-      })
+    ? (header, token) => {
+        remoteKeys ??= createRemoteJWKSet(new URL(options.jwksUrl), {
+          cooldownDuration: options.jwksCooldownMs ?? 30_000,
+          cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
+          timeoutDuration: options.jwksTimeoutMs ?? 5_000,
+        })
+        return remoteKeys(header, token)
+      }
     : createLocalJWKSet(options.keySet)
   const verifyOptions = {
     algorithms: [ACCESS_TOKEN_ALGORITHM],
