@@ -16,7 +16,7 @@ export type ShopPorts = Record<ServiceName, number>
  * (NODE_COMPILE_CACHE): `npm run build` fills it, so that no start compiles a bundle again
  * (decision 0017). Node keys it by file, content, Node version, flags and user.
  */
-export const compileCacheDirectory = fileURLToPath(
+const compileCacheDirectory = fileURLToPath(
   new URL('../node_modules/.cache/node-compile-cache', import.meta.url),
 )
 

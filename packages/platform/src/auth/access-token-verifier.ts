@@ -72,7 +72,8 @@ export function createAccessTokenVerifier(
 ): AccessTokenVerifier {
   const remote = 'jwksUrl' in options
   // The remote key set is made on the first check, not at start: making it reaches fetch's
-  // Headers, which loads Node's HTTP client (undici), ~30 ms of a service's start (decision 0017).
+  // Headers, which loads Node's whole HTTP client (undici) into a start that needs none of it
+  // (decision 0017).
   let remoteKeys: JWTVerifyGetKey | undefined
   const keys: JWTVerifyGetKey = remote
     ? (header, token) => {
