@@ -33,7 +33,8 @@ export async function ownNatsServer(): Promise<BenchNats> {
       `${NATS_SERVER_BINARY} is missing: install nats-server (or set NATS_SERVER_BINARY), or pass --nats-url`,
     )
   }
-  const server = await startOwnNatsServer()
+  // One Go thread, as compose and the chart run NATS (GOMAXPROCS from a CPU limit of 1).
+  const server = await startOwnNatsServer({ env: { GOMAXPROCS: '1' } })
   const pid = childPidRunning(process.pid, NATS_SERVER_BINARY)
   if (pid === undefined) {
     await server.dispose()
@@ -43,7 +44,7 @@ export async function ownNatsServer(): Promise<BenchNats> {
     url: server.url,
     namespace: '',
     processes: fixedProcess('nats-server', pid),
-    description: `its own nats-server (${NATS_SERVER_BINARY}, JetStream, file store) at ${server.url}`,
+    description: `its own nats-server (${NATS_SERVER_BINARY}, JetStream, file store, GOMAXPROCS=1) at ${server.url}`,
     close: () => server.dispose(),
   }
 }

@@ -29,7 +29,9 @@ export interface OwnNatsServer {
   dispose(): Promise<void>
 }
 
-export async function startOwnNatsServer(): Promise<OwnNatsServer> {
+export async function startOwnNatsServer(
+  options: { env?: Record<string, string> } = {},
+): Promise<OwnNatsServer> {
   const port = await freePort()
   const storeDir = await mkdtemp(join(tmpdir(), 'nats-test-'))
   let child: ChildProcess | undefined
@@ -39,7 +41,7 @@ export async function startOwnNatsServer(): Promise<OwnNatsServer> {
       child = spawn(
         NATS_SERVER_BINARY,
         ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir],
-        { stdio: 'ignore' },
+        { stdio: 'ignore', env: { ...process.env, ...options.env } },
       )
       await waitForPort(port)
     },
