@@ -1,13 +1,12 @@
 // scripts/build.ts bundles each service into one ESM file, `services/<name>/dist/main.js`, with
 // esbuild: the form the container images and the benchmark run (fast start, small images). Only
 // native or asset-carrying packages stay outside the bundle and are installed beside it.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { cp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import { join } from 'node:path'
 import { build, type Plugin } from 'esbuild'
-import { LOAD_ONLY } from '@microshop/platform/service-process'
+import { LOAD_ONLY } from '@microshop/platform/load-only'
+import { run } from './compose-project.ts'
 import { serviceNodeFlags, serviceProcessEnv } from './shop-layout.ts'
 
 /**
@@ -135,12 +134,12 @@ async function escapeNonAscii(file: string): Promise<void> {
  * set of flags only misses the cache.
  */
 async function fillCompileCache(bundle: string): Promise<void> {
-  const loader = spawn(process.execPath, [...serviceNodeFlags, bundle, LOAD_ONLY], {
-    env: { ...process.env, ...serviceProcessEnv },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const loaded = await run(process.execPath, [...serviceNodeFlags, bundle, LOAD_ONLY], {
+    timeoutMs: 60_000,
+    env: serviceProcessEnv,
+    inherit: true,
   })
-  const [code] = (await once(loader, 'exit')) as [number | null]
-  if (code !== 0) throw new Error(`${bundle} ${LOAD_ONLY} exited ${String(code)}`)
+  if (loaded.code !== 0) throw new Error(`${bundle} ${LOAD_ONLY} exited ${loaded.code}`)
 }
 
 const requested = process.argv.slice(2)

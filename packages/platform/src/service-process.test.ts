@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { LOAD_ONLY, runServiceProcess } from './service-process.ts'
+import { LOAD_ONLY } from './load-only.ts'
+import { runServiceProcess } from './service-process.ts'
 
 describe('runServiceProcess', () => {
   const argv = process.argv

@@ -1,11 +1,9 @@
 import { ConfigError } from './config.ts'
+import { LOAD_ONLY } from './load-only.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { closeOnSignals } from './shutdown.ts'
 import { releaseStartUpMemoryLater } from './start-up-memory.ts'
 import { startTelemetry } from './telemetry.ts'
-
-/** LOAD_ONLY is the argument that makes a service's process load its code and exit. */
-export const LOAD_ONLY = '--load-only'
 
 interface ProcessSettings {
   LOG_LEVEL: string
