@@ -43,6 +43,7 @@ import {
   type DeliveryContext,
   type ResolvedSubscription,
 } from './handle-delivery.ts'
+import { whileClusterBusy, type SetUpStep } from './jetstream-set-up.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
 
 /** StreamLimits bound each producer's stream: JetStream keeps events until the first limit is hit. */
@@ -54,15 +55,6 @@ export interface StreamLimits {
   duplicateWindowMs: number
   replicas: number
 }
-
-// SETUP_ATTEMPTS and SETUP_RETRY_MS bound the retries of a stream's or consumer's set-up while
-// JetStream is busy (see whileClusterBusy): waits of 0.5, 1, 1.5 ... 4.5 s, 22.5 s in all, for a
-// cluster whose servers start together with the services (the chart's NATS pods).
-const SETUP_ATTEMPTS = 10
-const SETUP_RETRY_MS = 500
-// NO_PEERS_FOR_PLACEMENT (10005) is JetStream's answer to a stream asking for more servers than
-// have joined the cluster yet: while a cluster starts (the chart's NATS pods) it passes.
-const NO_PEERS_FOR_PLACEMENT = 10005
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxAgeMs: 7 * 24 * 3_600_000,
@@ -335,13 +327,13 @@ export class NatsEventBus implements EventBus {
       duplicate_window: nanos(this.limits.duplicateWindowMs),
       num_replicas: this.limits.replicas,
     }
-    await this.whileClusterBusy(`stream ${identity.name}`, async (step) => {
+    await whileClusterBusy(this.setUpStep(`stream ${identity.name}`), async (call) => {
       let current: Partial<StreamConfig>
       try {
         current = (await this.jsm.streams.info(identity.name)).config
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
-        step('add')
+        call('add')
         await this.jsm.streams.add(config)
         return
       }
@@ -349,49 +341,13 @@ export class NatsEventBus implements EventBus {
       // the cluster's meta group, which every start of every replica would otherwise make again
       // for every stream, all at once when a deployment starts.
       if (hasSettings(current, config)) return
-      step('update')
+      call('update')
       await this.jsm.streams.update(identity.name, config)
     })
   }
 
-  /**
-   * whileClusterBusy runs a stream or consumer set-up again when JetStream did not answer in
-   * time, was not ready (503) or had too few servers yet for the stream's replicas: on a
-   * cluster, a stream kept on several servers takes a round of consensus to create, and
-   * replicas starting at once all ask together. Each step is
-   * idempotent, and a later try finds what another replica made meanwhile. The work names its
-   * calls past the first (`step('add')`) so that a refusal says which call it answered, and on
-   * which server.
-   */
-  private async whileClusterBusy(
-    what: string,
-    work: (step: (call: string) => void) => Promise<void>,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      let call = 'info'
-      try {
-        return await work((next) => (call = next))
-      } catch (error) {
-        const busy =
-          (error instanceof Error && error.name === 'TimeoutError') ||
-          (error instanceof JetStreamApiError &&
-            (error.status === 503 || error.code === NO_PEERS_FOR_PLACEMENT))
-        const server = this.nc.info?.server_name
-        if (!busy || attempt >= SETUP_ATTEMPTS) {
-          this.logger.error({ err: error, attempt, call, server }, `${what}: set-up failed`)
-          throw error
-        }
-        // No peers: the cluster's JetStream meta group has fewer servers than the stream's
-        // replicas, which a starting cluster passes through, and one that formed short of its
-        // servers stays in (docs/deploy-kubernetes.md, the self-contained install).
-        const why =
-          error instanceof JetStreamApiError && error.code === NO_PEERS_FOR_PLACEMENT
-            ? `JetStream has fewer servers than the stream's ${this.limits.replicas} replicas (its meta group's size is in /jsz)`
-            : 'JetStream is busy'
-        this.logger.warn({ err: error, attempt, call, server }, `${what}: ${why}; trying again`)
-        await sleep(SETUP_RETRY_MS * attempt)
-      }
-    }
+  private setUpStep(what: string): SetUpStep {
+    return { what, logger: this.logger, server: () => this.nc.info?.server_name }
   }
 
   private async ensureConsumer(running: RunningSubscription): Promise<void> {
@@ -413,16 +369,17 @@ export class NatsEventBus implements EventBus {
       max_ack_pending: 1_000,
     }
     const { ack_wait, max_deliver, max_ack_pending, description } = config
-    await this.whileClusterBusy(`consumer ${consumer}`, async (step) => {
+    const setUp = { ...this.setUpStep(`consumer ${consumer}`), streamEnsured: true }
+    await whileClusterBusy(setUp, async (call) => {
       try {
         await this.jsm.consumers.info(stream, consumer)
       } catch (error) {
         if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
-        step('add')
+        call('add')
         await this.jsm.consumers.add(stream, config)
         return
       }
-      step('update')
+      call('update')
       await this.jsm.consumers.update(stream, consumer, {
         ...(ack_wait === undefined ? {} : { ack_wait }),
         ...(max_deliver === undefined ? {} : { max_deliver }),
