@@ -17,6 +17,7 @@ interface EnvVar {
   valueFrom?: {
     secretKeyRef?: { name: string; key: string }
     fieldRef?: { fieldPath: string }
+    resourceFieldRef?: { resource: string; divisor?: string }
   }
 }
 
@@ -40,6 +41,7 @@ export interface RenderedContainer {
     capabilities?: { drop?: string[] }
   }
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[]
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> }
   startupProbe?: Probe
   readinessProbe?: Probe
 }
@@ -108,7 +110,7 @@ export async function runPodInDocker(options: RunPodOptions): Promise<PodInDocke
     args.push('--cap-drop', capability)
   }
   for (const variable of container.env ?? []) {
-    args.push('--env', `${variable.name}=${envValue(variable, options)}`)
+    args.push('--env', `${variable.name}=${envValue(variable, container, options)}`)
   }
   const volumes = new Map((options.spec.volumes ?? []).map((volume) => [volume.name, volume]))
   for (const mount of container.volumeMounts ?? []) {
@@ -226,7 +228,7 @@ export async function waitUntilPodReady(pod: PodInDocker, withinMs: number): Pro
   }
 }
 
-function envValue(variable: EnvVar, options: RunPodOptions): string {
+function envValue(variable: EnvVar, container: RenderedContainer, options: RunPodOptions): string {
   if (variable.value !== undefined) return variable.value
   const secret = variable.valueFrom?.secretKeyRef
   if (secret) {
@@ -236,7 +238,36 @@ function envValue(variable: EnvVar, options: RunPodOptions): string {
     return value
   }
   if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') return options.name
+  const resourceField = variable.valueFrom?.resourceFieldRef
+  if (resourceField) {
+    // As the kubelet: the container's limit (or request) over the divisor, rounded up.
+    const [kind, resource] = resourceField.resource.split('.') as ['limits' | 'requests', string]
+    const amount = container.resources?.[kind]?.[resource]
+    if (amount === undefined) {
+      throw new Error(`${options.name}: ${variable.name} reads ${resourceField.resource}, not set`)
+    }
+    return String(Math.ceil(quantity(amount) / quantity(resourceField.divisor ?? '1')))
+  }
   throw new Error(`${options.name}: ${variable.name} comes from somewhere this drill does not know`)
+}
+
+const QUANTITY_SUFFIXES: Record<string, number> = {
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+}
+
+/** quantity reads a Kubernetes resource quantity ('500m', '1', '512Mi') as a number. */
+function quantity(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(text)
+  const scale = match ? QUANTITY_SUFFIXES[match[2] as string] : undefined
+  if (!match || scale === undefined) throw new Error(`not a resource quantity: ${text}`)
+  return Number(match[1]) * scale
 }
 
 async function probe(
