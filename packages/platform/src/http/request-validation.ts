@@ -28,6 +28,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  * - every string anywhere in a validated part, and every member name, is storable text
  *   (no NUL, no U+FEFF, no unpaired surrogate: see isStorableText), and every number is finite,
  *   whatever its schema says (see unstorableValues).
+ * Each validator is compiled by its first request, not at start: Ajv generates and compiles code
+ * for each route's parts, and a service's admin and rarer routes may never be called.
  */
 export function requestValidators(): BuildValidator {
   const build = AjvCompiler()
@@ -49,7 +51,8 @@ export function requestValidators(): BuildValidator {
       })
     const forBodies = withCoercion(false)
     const forText = withCoercion('array')
-    return (route) => withStorableValues((route.httpPart === 'body' ? forBodies : forText)(route))
+    return (route) =>
+      storableOnFirstUse(() => (route.httpPart === 'body' ? forBodies : forText)(route))
   }
 }
 
@@ -66,9 +69,11 @@ type Validate = ((data: unknown, context?: unknown) => boolean) & {
   schemaEnv?: unknown
 }
 
-function withStorableValues(compiled: ValidateFunction): ValidateFunction {
-  const validate = compiled as unknown as Validate
+// storableOnFirstUse compiles a validator on its first call and adds the storable-values check.
+function storableOnFirstUse(compile: () => ValidateFunction): ValidateFunction {
+  let validate: Validate | undefined
   const checked: Validate = (data, context) => {
+    validate ??= compile() as unknown as Validate
     if (!validate(data, context)) {
       checked.errors = validate.errors
       return false
@@ -83,8 +88,9 @@ function withStorableValues(compiled: ValidateFunction): ValidateFunction {
     checked.errors = errors.length > 0 ? errors : null
     return errors.length === 0
   }
-  // Fastify hands a root value's parent to validators that have one, so defaults and
-  // conversions can replace the root itself.
-  checked.schemaEnv = validate.schemaEnv
+  // schemaEnv: Fastify hands a root value's parent to validators that have one, so that Ajv's
+  // defaults and conversions can replace the root itself (`?limit=5` read as 5). Every validator
+  // Ajv compiles has one, and Fastify only asks whether it is there, before the first call.
+  checked.schemaEnv = true
   return checked as unknown as ValidateFunction
 }

@@ -36,4 +36,10 @@ describe('sharedSerializers', () => {
     expect(order({ id: 'a', n: 1 })).toBe('{"id":"a"}')
     expect(count({ id: 'a', n: 1 })).toBe('{"n":1}')
   })
+
+  it('when a route is built, then its serializer is compiled only when its first answer is sent', () => {
+    // A schema fast-json-stringify cannot build shows when it is built: not with the route.
+    const unresolvable = compile(route({ $ref: 'Missing' }, '500'))
+    expect(() => unresolvable({})).toThrow(/Missing/)
+  })
 })

@@ -11,9 +11,11 @@ type Serializer = ReturnType<SerializerCompiler>
 
 /**
  * sharedSerializers builds Fastify's response serializers (fast-json-stringify) once per distinct
- * schema instead of once per route, status and media type: every route documents its errors with
- * the same `Problem` schema, four or five times over, so orders built 28 serializers for 6
- * schemas, ~25 ms of its start and the memory of 22 generated functions.
+ * schema instead of once per route, status and media type (every route documents its errors with
+ * the same `Problem` schema, four or five times over: orders had 28 serializers for 6 schemas),
+ * and each on its first use rather than at start: fast-json-stringify generates and compiles code
+ * for each, which was a tenth of a service's start-up CPU, and some answers (a route's rarer
+ * errors, the admin routes) are never sent in a process's life.
  */
 export function sharedSerializers(): BuildSerializer {
   const build = SerializerSelector()
@@ -26,7 +28,8 @@ export function sharedSerializers(): BuildSerializer {
       const key = JSON.stringify(route.schema)
       let serializer = built.get(key)
       if (!serializer) {
-        serializer = compile(route)
+        let compiled: Serializer | undefined
+        serializer = (data) => (compiled ??= compile(route))(data)
         built.set(key, serializer)
       }
       return serializer
