@@ -2,13 +2,14 @@
 // all of it down again: the processes, and in separate-process mode the run's databases, roles
 // and NATS streams. It reuses the run modes' own code (scripts/service-processes.ts,
 // scripts/all-in-one.ts), so the benchmark measures the shop as it is started for real.
-import { fork, spawn } from 'node:child_process'
+import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { buildBundles } from '../scripts/build-bundles.ts'
 import { createServiceDatabases, dropServiceDatabases } from '../scripts/service-databases.ts'
 import { startServiceProcesses } from '../scripts/service-processes.ts'
 import {
@@ -93,7 +94,7 @@ export async function startSeparateShop(options: SeparateShopOptions): Promise<S
   const runtime = options.runtime ?? 'bundle'
   if (runtime === 'bundle') {
     const buildStarted = performance.now()
-    await runToEnd(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'build.ts')])
+    await buildBundles()
     options.log(`built the bundles (${Math.round(performance.now() - buildStarted)} ms)`)
   }
 
@@ -253,11 +254,4 @@ async function isReady(url: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-/** runToEnd runs a command with its output shown, and throws unless it exits 0. */
-async function runToEnd(command: string, args: string[]): Promise<void> {
-  const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] })
-  const [code] = (await once(child, 'exit')) as [number | null]
-  if (code !== 0) throw new Error(`${[command, ...args].join(' ')} exited ${String(code)}`)
 }

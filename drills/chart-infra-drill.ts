@@ -21,7 +21,7 @@ import { render, valuesFile, type KubernetesObject } from '../deploy/tools/helm-
 import { docker } from '../scripts/compose-project.ts'
 import type { BackendService } from '../scripts/shop-layout.ts'
 import { generateSigningKey } from '../services/users/src/signing-keys.ts'
-import { buildBundles } from './lib/build-bundles.ts'
+import { buildBundles } from '../scripts/build-bundles.ts'
 import {
   createProducts,
   Gateways,

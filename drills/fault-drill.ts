@@ -31,7 +31,7 @@ import {
 import { createServiceDatabases } from '../scripts/service-databases.ts'
 import type { BackendService, ServiceName } from '../scripts/shop-layout.ts'
 import { generateSigningKey } from '../services/users/src/signing-keys.ts'
-import { buildBundles } from './lib/build-bundles.ts'
+import { buildBundles } from '../scripts/build-bundles.ts'
 import {
   createProducts,
   Gateways,

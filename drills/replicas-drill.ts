@@ -45,7 +45,7 @@ import {
   type ServiceInstances,
 } from './lib/service-instances.ts'
 import { checkShopInvariants, formatInvariants, waitUntilSettled } from './lib/shop-invariants.ts'
-import { buildBundles } from './lib/build-bundles.ts'
+import { buildBundles } from '../scripts/build-bundles.ts'
 import { formatReplicaWork, replicaWork } from './lib/replica-work.ts'
 
 const adminUrl = process.env.POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'

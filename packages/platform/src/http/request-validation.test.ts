@@ -3,7 +3,7 @@ import { requestValidators } from './request-validation.ts'
 
 describe('requestValidators', () => {
   const compile = requestValidators()({}, {})
-  const route = (schema: unknown, httpPart: string) => ({
+  const route = (schema: object, httpPart: string) => ({
     schema,
     method: 'GET',
     url: '/x',

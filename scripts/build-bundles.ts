@@ -1,12 +1,13 @@
-// drills/lib/build-bundles.ts: the services' bundles (scripts/build.ts), which drills run as
-// each service's process, as the images and the benchmark do.
+// scripts/build-bundles.ts: the services' bundles (scripts/build.ts) built from another script,
+// for the benchmark and the drills, which run each service's bundle as its process, as the
+// images do.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { join, resolve } from 'node:path'
 
-const repoRoot = resolve(import.meta.dirname, '..', '..')
+const repoRoot = resolve(import.meta.dirname, '..')
 
-/** buildBundles runs `npm run build` (every service) and throws unless it succeeds. */
+/** buildBundles runs `npm run build` (every service) with its errors shown, and throws unless it succeeds. */
 export async function buildBundles(): Promise<void> {
   const child = spawn(
     process.execPath,
