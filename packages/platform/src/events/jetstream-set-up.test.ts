@@ -23,28 +23,30 @@ const badConfig = () =>
 
 describe('whyClusterBusy', () => {
   it('when a consumer set-up finds no stream right after the stream was ensured, then that passes', () => {
-    expect(whyClusterBusy(streamNotFound(), { streamEnsured: true })).toMatch(/leader/)
+    expect(whyClusterBusy(streamNotFound(), { streamEnsured: true, replicas: 3 })).toMatch(/leader/)
   })
 
   it('when a stream set-up finds no stream, then that is not a busy cluster', () => {
-    expect(whyClusterBusy(streamNotFound(), {})).toBeUndefined()
+    expect(whyClusterBusy(streamNotFound(), { replicas: 3 })).toBeUndefined()
   })
 
   it('when JetStream is not ready or too few servers have joined, then that passes; a bad config does not', () => {
-    expect(whyClusterBusy(notReady(), {})).toBe('JetStream is busy')
+    expect(whyClusterBusy(notReady(), { replicas: 3 })).toBe('JetStream is busy')
     const noPeers = new JetStreamApiError({
       code: 500,
       err_code: 10005,
       description: 'no suitable peers',
     })
-    expect(whyClusterBusy(noPeers, {})).toMatch(/fewer servers/)
-    expect(whyClusterBusy(badConfig(), { streamEnsured: true })).toBeUndefined()
-    expect(whyClusterBusy(new Error('connection closed'), {})).toBeUndefined()
+    expect(whyClusterBusy(noPeers, { replicas: 3 })).toMatch(
+      /fewer servers than the stream's 3 replicas/,
+    )
+    expect(whyClusterBusy(badConfig(), { streamEnsured: true, replicas: 3 })).toBeUndefined()
+    expect(whyClusterBusy(new Error('connection closed'), { replicas: 3 })).toBeUndefined()
   })
 })
 
 describe('whileClusterBusy', () => {
-  const step = { what: 'consumer test', logger, server: () => 'nats-0', retryMs: 1 }
+  const step = { what: 'consumer test', replicas: 3, logger, server: () => 'nats-0', retryMs: 1 }
 
   it('when the stream is not served for a moment after it was ensured, then the set-up tries again and succeeds', async () => {
     const answers = [streamNotFound(), notReady()]

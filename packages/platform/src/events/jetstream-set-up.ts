@@ -20,6 +20,8 @@ export interface SetUpStep {
    * group has elected a leader, for a moment after it was made; the step then tries again.
    */
   streamEnsured?: boolean
+  /** replicas is how many servers the stream is kept on, for the log. */
+  replicas: number
   logger: Logger
   /** server names the server the connection is on, for the log. */
   server: () => string | undefined
@@ -35,7 +37,7 @@ export interface SetUpStep {
  */
 export function whyClusterBusy(
   error: unknown,
-  step: Pick<SetUpStep, 'streamEnsured'>,
+  step: Pick<SetUpStep, 'streamEnsured' | 'replicas'>,
 ): string | undefined {
   if (error instanceof Error && error.name === 'TimeoutError')
     return 'JetStream did not answer in time'
@@ -44,7 +46,7 @@ export function whyClusterBusy(
   // which a starting cluster passes through, and one that formed short of its servers stays in
   // (docs/deploy-kubernetes.md, the self-contained install).
   if (error.code === NO_PEERS_FOR_PLACEMENT) {
-    return "JetStream has fewer servers than the stream's replicas (its meta group's size is in /jsz)"
+    return `JetStream has fewer servers than the stream's ${step.replicas} replicas (its meta group's size is in /jsz)`
   }
   if (error.code === JetStreamApiCodes.StreamNotFound && step.streamEnsured) {
     return 'the stream was ensured but its servers do not serve it yet (a leader is being elected)'

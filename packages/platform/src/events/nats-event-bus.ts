@@ -347,7 +347,12 @@ export class NatsEventBus implements EventBus {
   }
 
   private setUpStep(what: string): SetUpStep {
-    return { what, logger: this.logger, server: () => this.nc.info?.server_name }
+    return {
+      what,
+      replicas: this.limits.replicas,
+      logger: this.logger,
+      server: () => this.nc.info?.server_name,
+    }
   }
 
   private async ensureConsumer(running: RunningSubscription): Promise<void> {

@@ -89,8 +89,8 @@ function storableOnFirstUse(compile: () => ValidateFunction): ValidateFunction {
     return errors.length === 0
   }
   // schemaEnv: Fastify hands a root value's parent to validators that have one, so that Ajv's
-  // defaults and conversions can replace the root itself (`?limit=5` read as 5). Every validator
-  // Ajv compiles has one, and Fastify only asks whether it is there, before the first call.
+  // defaults and conversions can replace the root value itself. Every validator Ajv compiles has
+  // one, and Fastify only asks whether it is there, before the first call.
   checked.schemaEnv = true
   return checked as unknown as ValidateFunction
 }
