@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { build, type Plugin } from 'esbuild'
 import { LOAD_ONLY } from '@microshop/platform/load-only'
 import { run } from './compose-project.ts'
-import { serviceNodeFlags, serviceProcessEnv } from './shop-layout.ts'
+import { serviceNodeFlags, serviceProcessEnv, type ServiceName } from './shop-layout.ts'
 
 /**
  * external packages are loaded from node_modules at run time: a native addon, PGlite's wasm, and
@@ -103,7 +103,7 @@ export async function buildService(name: string): Promise<{ bytes: number }> {
   await cp(join('packages', 'platform', 'migrations'), join(outdir, 'migrations', 'platform'), {
     recursive: true,
   })
-  await fillCompileCache(join(outdir, 'main.js'))
+  await fillCompileCache(join(outdir, 'main.js'), nodeFlagsOf(name))
   const bytes = Object.values(result.metafile.outputs)
     .filter((_, index) => Object.keys(result.metafile.outputs)[index]?.endsWith('.js'))
     .reduce((sum, output) => sum + output.bytes, 0)
@@ -133,13 +133,17 @@ async function escapeNonAscii(file: string): Promise<void> {
  * every start after skips compiling 3 MB of JavaScript (decision 0017). Another user, Node or
  * set of flags only misses the cache.
  */
-async function fillCompileCache(bundle: string): Promise<void> {
-  const loaded = await run(process.execPath, [...serviceNodeFlags, bundle, LOAD_ONLY], {
+async function fillCompileCache(bundle: string, nodeFlags: readonly string[]): Promise<void> {
+  const loaded = await run(process.execPath, [...nodeFlags, bundle, LOAD_ONLY], {
     timeoutMs: 60_000,
     env: serviceProcessEnv,
     inherit: true,
   })
   if (loaded.code !== 0) throw new Error(`${bundle} ${LOAD_ONLY} exited ${loaded.code}`)
+}
+
+function nodeFlagsOf(name: string): readonly string[] {
+  return Object.hasOwn(serviceNodeFlags, name) ? serviceNodeFlags[name as ServiceName] : []
 }
 
 const requested = process.argv.slice(2)

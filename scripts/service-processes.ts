@@ -111,7 +111,7 @@ export async function startServiceProcesses(
     exits.delete(name)
     const entry =
       runtimes[name] === 'bundle'
-        ? [...serviceNodeFlags, join(repoRoot, 'services', name, 'dist', 'main.js')]
+        ? [...serviceNodeFlags[name], join(repoRoot, 'services', name, 'dist', 'main.js')]
         : ['--import', 'tsx', join(repoRoot, 'services', name, 'src', 'main.ts')]
     // detached: each service in its own process group, so a Ctrl-C in the terminal reaches only
     // this process, which then stops the services in order, once each.

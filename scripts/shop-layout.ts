@@ -31,15 +31,24 @@ export const serviceProcessEnv = {
 } as const
 
 /**
- * serviceNodeFlags are the node flags the images run a service with: WebAssembly compiled by
- * V8's baseline compiler only (`--liftoff-only`; it cannot be set from inside a process). A
- * service's one WebAssembly module is fetch's and undici's HTTP parser (llhttp), whose optimised
- * code and its compiler held ~12 MiB for the life of a process after its first HTTP call (the
- * gateway at rest after one upstream call: 94 -> 82 MiB); the parser's own time is under 1% of
- * the gateway's CPU. Not for a process that runs PGlite, whose Postgres is WebAssembly: `npm
- * start`, and the users image when it runs without DATABASE_URL.
+ * serviceNodeFlags are the node flags the images run each service with. The gateway's
+ * WebAssembly is compiled by V8's baseline compiler only (`--liftoff-only`; it cannot be set from
+ * inside a process): its one module is fetch's and undici's HTTP parser (llhttp), which parses
+ * every proxied answer and whose optimised code and its compiler held ~12 MiB for the life of the
+ * process (at rest after one upstream call: 94 -> 82 MiB); the parser's own time is under 1% of
+ * the gateway's CPU. The backends make too few HTTP calls (the JWKS, orders' reads of unknown
+ * products) for V8 to optimise the parser, and without the flag V8 takes Node's own code cache
+ * for its built-in modules, which it refuses when any V8 flag differs from Node's build: ~60 ms
+ * less CPU per start (decision 0017). Not for a process that runs PGlite, whose Postgres is
+ * WebAssembly: `npm start`, and the users image when it runs without DATABASE_URL.
  */
-export const serviceNodeFlags = ['--liftoff-only'] as const
+export const serviceNodeFlags: Record<ServiceName, readonly string[]> = {
+  gateway: ['--liftoff-only'],
+  users: [],
+  catalog: [],
+  orders: [],
+  payments: [],
+}
 
 /** defaultPorts are the spec's: the gateway on 8080, the services on 8081-8084. */
 export const defaultPorts: ShopPorts = {

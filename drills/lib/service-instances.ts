@@ -218,7 +218,10 @@ class InstanceState implements Instance {
     // detached: its own process group, so a Ctrl-C reaches the drill alone, which stops them.
     const child = spawn(
       process.execPath,
-      [...serviceNodeFlags, join(repoRoot, 'services', this.service, 'dist', 'main.js')],
+      [
+        ...serviceNodeFlags[this.service],
+        join(repoRoot, 'services', this.service, 'dist', 'main.js'),
+      ],
       {
         cwd: repoRoot,
         env,
