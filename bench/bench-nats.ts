@@ -33,7 +33,7 @@ export async function ownNatsServer(): Promise<BenchNats> {
       `${NATS_SERVER_BINARY} is missing: install nats-server (or set NATS_SERVER_BINARY), or pass --nats-url`,
     )
   }
-  // One Go thread, as compose runs NATS (GOMAXPROCS for its CPU limit of 1).
+  // One Go thread, as compose and the chart run NATS (GOMAXPROCS from a CPU limit of 1).
   const server = await startOwnNatsServer({ env: { GOMAXPROCS: '1' } })
   const pid = childPidRunning(process.pid, NATS_SERVER_BINARY)
   if (pid === undefined) {
