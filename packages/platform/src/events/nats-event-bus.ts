@@ -22,7 +22,6 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
-  type PubAck,
   type StreamConfig,
 } from '@nats-io/jetstream'
 import { producers as contractProducers } from '@microshop/contracts/all-events'
@@ -42,12 +41,10 @@ import {
   readEvent,
   resolveSubscription,
   type DeliveryContext,
-  type DeliveryOutcome,
   type ResolvedSubscription,
 } from './handle-delivery.ts'
 import { whileClusterBusy, type SetUpStep } from './jetstream-set-up.ts'
 import { KeyedWorkQueue } from './keyed-work-queue.ts'
-import { TurnBatch } from './turn-batch.ts'
 
 /** StreamLimits bound each producer's stream: JetStream keeps events until the first limit is hit. */
 export interface StreamLimits {
@@ -159,8 +156,6 @@ export class NatsEventBus implements EventBus {
   private readonly publishTimeoutMs: number
   private readonly deadLetters: DeadLetterSink
   private readonly streams = new Map<string, Promise<void>>()
-  // sends holds the publishes and acks of one event-loop turn, so they leave in one write.
-  private readonly sends: TurnBatch
   private readonly running: RunningSubscription[] = []
   private readonly statusLoop: Promise<void>
   private closing: Promise<void> | undefined
@@ -209,9 +204,6 @@ export class NatsEventBus implements EventBus {
       await serviceSink?.(letter)
       await this.publishDeadLetter(letter)
     }
-    this.sends = new TurnBatch((error) =>
-      this.logger.warn({ err: error }, 'could not answer a delivery; the broker will redeliver it'),
-    )
     this.statusLoop = this.watchConnection()
   }
 
@@ -220,11 +212,10 @@ export class NatsEventBus implements EventBus {
     await this.ensureStream(producer)
     const headers = natsHeaders()
     if (event.traceparent) headers.set('traceparent', event.traceparent)
-    const subject = this.names.subject(event.type)
-    const body = JSON.stringify(event)
-    const options = { msgID: event.id, headers, timeout: this.publishTimeoutMs }
-    const ack = await new Promise<PubAck>((resolve, reject) => {
-      this.sends.later(() => void this.js.publish(subject, body, options).then(resolve, reject))
+    const ack = await this.js.publish(this.names.subject(event.type), JSON.stringify(event), {
+      msgID: event.id,
+      headers,
+      timeout: this.publishTimeoutMs,
     })
     const line = { eventId: event.id, eventType: event.type }
     if (ack.duplicate) return this.logger.debug(line, 'duplicate event dropped by the broker')
@@ -294,7 +285,6 @@ export class NatsEventBus implements EventBus {
       // Closing the iterators stops pulling; the messages already pulled are still handled.
       for (const running of this.running) void running.messages?.close()
       await Promise.all(this.running.map((running) => running.loop))
-      this.sends.flush()
       await this.nc.drain()
       await this.statusLoop
     })()
@@ -439,22 +429,17 @@ export class NatsEventBus implements EventBus {
     // A message waiting behind others counts against the ack wait: keep telling the broker.
     const progress = setInterval(() => msg.working(), this.ackWaitMs / 2)
     running.work.push(received.subject, async () => {
-      let outcome: DeliveryOutcome
       try {
-        outcome = await handleDelivery(running.context, received, msg.info.deliveryCount)
-      } catch (error) {
-        this.logger.error({ err: error, consumer: running.consumer }, 'delivery failed')
-        outcome = { action: 'retry', delayMs: running.subscription.backoffMs[0] ?? 0 }
-      } finally {
-        clearInterval(progress)
-      }
-      // The answer goes with the turn's other sends: the events the handler's step committed,
-      // which its relay publishes in this turn.
-      this.sends.later(() => {
+        const outcome = await handleDelivery(running.context, received, msg.info.deliveryCount)
         if (outcome.action === 'ack') msg.ack()
         else if (outcome.action === 'retry') msg.nak(outcome.delayMs)
         else msg.term()
-      })
+      } catch (error) {
+        this.logger.error({ err: error, consumer: running.consumer }, 'delivery failed')
+        msg.nak(running.subscription.backoffMs[0])
+      } finally {
+        clearInterval(progress)
+      }
     })
   }
 
