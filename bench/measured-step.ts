@@ -197,7 +197,9 @@ export async function measureIdleCpu(
 function overloadOf(step: CheckoutStepResult): string | undefined {
   const failed = step.errorCount + step.rejected + step.unsettled
   if (failed > LIMITS.errorShare * step.placed) {
-    return `${failed} of ${step.placed} checkouts failed (errors ${step.errorCount}, rejected ${step.rejected}, unsettled ${step.unsettled})`
+    // A refusal (503/429 from the admission) is an error to the client, but not a fault: say which.
+    const refused = step.refused > 0 ? ` of which ${step.refused} refused by admission` : ''
+    return `${failed} of ${step.placed} checkouts failed (errors ${step.errorCount}${refused}, rejected ${step.rejected}, unsettled ${step.unsettled})`
   }
   if (step.placedToConfirmed.p99Ms > LIMITS.placedToConfirmedP99Ms) {
     return `p99 placed->CONFIRMED ${step.placedToConfirmed.p99Ms} ms > ${LIMITS.placedToConfirmedP99Ms} ms`
